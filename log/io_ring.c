@@ -1,0 +1,215 @@
+/*
+ * io_ring — io_uring engine for struct io_op (contract in io.h).
+ *
+ * Life of an op: submit() preps an SQE with user_data = op (or parks the op
+ * on the backlog when the SQ is full); run() flushes the backlog, submits,
+ * waits, and for every CQE calls the op's completion. A write that the
+ * kernel finished short is re-prepared for its remainder and never surfaces
+ * to the caller until it is whole or failed.
+ */
+#include "io_ring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rlassert.h"
+
+struct io_ring {
+	struct io_engine ir_base;
+	struct io_uring ir_uring;
+	struct io_op *ir_backlog_head; /* ops waiting for an SQE, FIFO */
+	struct io_op *ir_backlog_tail;
+};
+
+static void io_ring_prep(struct io_uring_sqe *sqe, struct io_op *op)
+{
+	switch (op->op_code) {
+	case IO_OP_WRITEV:
+		io_uring_prep_writev(sqe, op->op_fd, op->op_iov, (unsigned)op->op_iovcnt,
+				     op->op_offset);
+		break;
+	case IO_OP_READ:
+		io_uring_prep_read(sqe, op->op_fd, op->op_buf, op->op_len, op->op_offset);
+		break;
+	case IO_OP_FDATASYNC:
+		io_uring_prep_fsync(sqe, op->op_fd, IORING_FSYNC_DATASYNC);
+		break;
+	case IO_OP_FSYNC:
+		io_uring_prep_fsync(sqe, op->op_fd, 0);
+		break;
+	default:
+		RL_ASSERT(!"io_ring_prep: unknown opcode");
+	}
+	io_uring_sqe_set_data(sqe, op);
+}
+
+struct io_uring_sqe *io_ring_get_sqe(struct io_ring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ir_uring);
+	if (!sqe) {
+		io_uring_submit(&r->ir_uring);
+		sqe = io_uring_get_sqe(&r->ir_uring);
+	}
+	return sqe;
+}
+
+static void io_ring_backlog_push(struct io_ring *r, struct io_op *op)
+{
+	op->op_next = NULL;
+	if (r->ir_backlog_tail)
+		r->ir_backlog_tail->op_next = op;
+	else
+		r->ir_backlog_head = op;
+	r->ir_backlog_tail = op;
+}
+
+/* Prep an SQE for op now, or park it if the queue is full and the backlog
+ * is not empty (keeping FIFO order). */
+static void io_ring_enqueue(struct io_ring *r, struct io_op *op)
+{
+	struct io_uring_sqe *sqe = r->ir_backlog_head ? NULL : io_ring_get_sqe(r);
+	if (!sqe) {
+		io_ring_backlog_push(r, op);
+		return;
+	}
+	io_ring_prep(sqe, op);
+}
+
+static void io_ring_flush_backlog(struct io_ring *r)
+{
+	while (r->ir_backlog_head) {
+		struct io_uring_sqe *sqe = io_ring_get_sqe(r);
+		if (!sqe)
+			return;
+		struct io_op *op = r->ir_backlog_head;
+		r->ir_backlog_head = op->op_next;
+		if (!r->ir_backlog_head)
+			r->ir_backlog_tail = NULL;
+		io_ring_prep(sqe, op);
+	}
+}
+
+static int io_ring_submit_op(struct io_engine *e, struct io_op *op)
+{
+	struct io_ring *r = (struct io_ring *)e;
+	if (!op->op_done || op->op_code < IO_OP_WRITEV || op->op_code > IO_OP_FSYNC)
+		return -EINVAL;
+	op->op_done_bytes = 0;
+	e->ie_inflight++;
+	io_ring_enqueue(r, op);
+	return 0;
+}
+
+void io_ring_note_submitted(struct io_ring *r)
+{
+	r->ir_base.ie_inflight++;
+}
+
+/* Handle one CQE; returns 1 if an op was delivered to its owner. */
+static int io_ring_complete(struct io_ring *r, struct io_op *op, int res, uint32_t flags)
+{
+	if (op->op_code == IO_OP_WRITEV) {
+		int out;
+		if (!io_writev_progress(op, res, &out)) {
+			io_ring_enqueue(r, op);
+			return 0;
+		}
+		res = out;
+	}
+	/* Multishot reactor ops keep their op alive across CQEs; only the last
+	 * CQE of an op ends its flight. */
+	if (!(flags & IORING_CQE_F_MORE))
+		r->ir_base.ie_inflight--;
+	op->op_cqe_flags = flags;
+	op->op_done(op, res);
+	return 1;
+}
+
+static int io_ring_reap(struct io_ring *r)
+{
+	struct io_uring_cqe *cqe;
+	int delivered = 0;
+	/* Copy each CQE out and advance before the callback: a callback may
+	 * submit and even wait on the ring. */
+	while (io_uring_peek_cqe(&r->ir_uring, &cqe) == 0) {
+		struct io_op *op = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+		uint32_t flags = cqe->flags;
+		io_uring_cqe_seen(&r->ir_uring, cqe);
+		if (!op)
+			continue; /* e.g. a cancel or timeout-remove whose result nobody wants */
+		delivered += io_ring_complete(r, op, res, flags);
+	}
+	return delivered;
+}
+
+int io_ring_run_timeout(struct io_ring *r, unsigned min_complete, int timeout_ms)
+{
+	int delivered = 0;
+	for (;;) {
+		io_ring_flush_backlog(r);
+		int want = (unsigned)delivered < min_complete && r->ir_base.ie_inflight > 0;
+		int rc;
+		if (want && timeout_ms >= 0) {
+			struct __kernel_timespec ts = {
+				.tv_sec = timeout_ms / 1000,
+				.tv_nsec = (long long)(timeout_ms % 1000) * 1000000,
+			};
+			struct io_uring_cqe *cqe;
+			rc = io_uring_submit_and_wait_timeout(&r->ir_uring, &cqe, 1, &ts, NULL);
+			if (rc == -ETIME)
+				return delivered + io_ring_reap(r);
+		} else {
+			rc = io_uring_submit_and_wait(&r->ir_uring, (unsigned)want);
+		}
+		if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
+			return rc;
+		delivered += io_ring_reap(r);
+		int satisfied = (unsigned)delivered >= min_complete || r->ir_base.ie_inflight == 0;
+		if (satisfied && !r->ir_backlog_head)
+			return delivered;
+	}
+}
+
+static int io_ring_run(struct io_engine *e, unsigned min_complete)
+{
+	return io_ring_run_timeout((struct io_ring *)e, min_complete, -1);
+}
+
+static void io_ring_destroy(struct io_engine *e)
+{
+	struct io_ring *r = (struct io_ring *)e;
+	io_uring_queue_exit(&r->ir_uring);
+	free(r);
+}
+
+static const struct io_engine_ops io_ring_ops = {
+	.submit = io_ring_submit_op,
+	.run = io_ring_run,
+	.destroy = io_ring_destroy,
+};
+
+struct io_ring *io_ring_create(unsigned entries, int *err)
+{
+	struct io_ring *r = calloc(1, sizeof(*r));
+	if (!r) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	int rc = io_uring_queue_init(entries, &r->ir_uring, 0);
+	if (rc < 0) {
+		free(r);
+		*err = rc;
+		return NULL;
+	}
+	r->ir_base.ie_ops = &io_ring_ops;
+	r->ir_base.ie_name = "io_uring";
+	*err = 0;
+	return r;
+}
+
+struct io_engine *io_ring_engine(struct io_ring *r)
+{
+	return &r->ir_base;
+}
