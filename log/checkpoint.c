@@ -14,18 +14,15 @@
 
 #include "rlerr.h"
 
-int checkpoint_write(int dir_fd, const char *name, const char *text, size_t len)
+int checkpoint_write_file(int dir_fd, const char *name, const void *buf, size_t len, bool sync)
 {
-	char tmp[NAME_MAX + 1];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	size_t done = 0;
 	int rc = 0;
 	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -34,10 +31,19 @@ int checkpoint_write(int dir_fd, const char *name, const char *text, size_t len)
 		}
 		done += (size_t)n;
 	}
-	if (rc == 0 && fdatasync(fd) < 0)
+	if (rc == 0 && sync && fdatasync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
+	return rc;
+}
+
+int checkpoint_write(int dir_fd, const char *name, const char *text, size_t len)
+{
+	char tmp[NAME_MAX + 1];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	int rc = checkpoint_write_file(dir_fd, tmp, text, len, true);
 	if (rc == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
 		rc = -errno;
 	if (rc == 0 && fsync(dir_fd) < 0)

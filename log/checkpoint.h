@@ -17,6 +17,7 @@
 #ifndef REPLOG_CHECKPOINT_H
 #define REPLOG_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,12 @@
 
 /* Returns 0 or -errno. */
 int checkpoint_write(int dir_fd, const char *name, const char *text, size_t len);
+
+/* Replace `name` in place (not atomically): create or truncate, write all of
+ * buf (short writes and EINTR retried), fdatasync when `sync`. For files
+ * that are checked when read back, such as segment indexes. Returns 0 or
+ * -errno. */
+int checkpoint_write_file(int dir_fd, const char *name, const void *buf, size_t len, bool sync);
 /* Reads up to cap-1 bytes and NUL-terminates. Returns the length, -ENOENT
  * when the file does not exist, RL_ETOO_LARGE when it does not fit, or
  * -errno. */

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "rlassert.h"
 #include "rlerr.h"
 
@@ -463,40 +464,17 @@ int segment_find(struct segment *s, struct seg_reader *r, int64_t offset, uint64
 	return 0;
 }
 
-static int write_file(int dir_fd, const char *name, const uint8_t *buf, size_t len, bool sync)
-{
-	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	size_t done = 0;
-	int rc = 0;
-	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done, (off_t)done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (rc == 0 && sync && fdatasync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int segment_persist_index(struct segment *s, bool sync)
 {
 	char name[SEGMENT_NAME_MAX];
 	segment_name(name, s->sg_base_offset, ".index");
-	int rc = write_file(s->sg_dir_fd, name, s->sg_index.si_off,
-			    index_offset_bytes(&s->sg_index), sync);
+	int rc = checkpoint_write_file(s->sg_dir_fd, name, s->sg_index.si_off,
+				       index_offset_bytes(&s->sg_index), sync);
 	if (rc < 0)
 		return rc;
 	segment_name(name, s->sg_base_offset, ".timeindex");
-	rc = write_file(s->sg_dir_fd, name, s->sg_index.si_time, index_time_bytes(&s->sg_index),
-			sync);
+	rc = checkpoint_write_file(s->sg_dir_fd, name, s->sg_index.si_time,
+				   index_time_bytes(&s->sg_index), sync);
 	if (rc == 0)
 		s->sg_index_dirty = false;
 	return rc;
