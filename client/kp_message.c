@@ -1,0 +1,155 @@
+/*
+ * kp_message — dispatch on the api key to the per-API codecs (kp_*.h) and
+ * whole-frame encode/decode. Owns no format of its own: a frame is
+ *
+ *   size int32 (bytes after it) | header (kp_header.h) | body (kp_<api>.h)
+ *
+ * and every part is delegated. Adding an API = one case in each switch.
+ */
+#include "kp_message.h"
+
+#include "kp_api.h"
+
+int kp_request_body_decode(struct kp_reader *r, int16_t api_key, int16_t version,
+			   union kp_request_body *body)
+{
+	switch (api_key) {
+	case KP_API_PRODUCE:
+		return kp_produce_request_decode(r, version, &body->produce);
+	case KP_API_FETCH:
+		return kp_fetch_request_decode(r, version, &body->fetch);
+	case KP_API_LIST_OFFSETS:
+		return kp_listoffsets_request_decode(r, version, &body->list_offsets);
+	case KP_API_METADATA:
+		return kp_metadata_request_decode(r, version, &body->metadata);
+	case KP_API_API_VERSIONS:
+		return kp_apiversions_request_decode(r, version, &body->api_versions);
+	case KP_API_CREATE_TOPICS:
+		return kp_createtopics_request_decode(r, version, &body->create_topics);
+	case KP_API_DELETE_TOPICS:
+		return kp_deletetopics_request_decode(r, version, &body->delete_topics);
+	case KP_API_INIT_PRODUCER_ID:
+		return kp_initpid_request_decode(r, version, &body->init_producer_id);
+	case KP_API_OFFSET_FOR_LEADER_EPOCH:
+		return kp_epoch_request_decode(r, version, &body->offset_for_leader_epoch);
+	default:
+		return kp_reader_fail(r, KP_EUNSUPPORTED_API);
+	}
+}
+
+int kp_request_body_encode(struct kp_writer *w, int16_t api_key, int16_t version,
+			   const union kp_request_body *body)
+{
+	switch (api_key) {
+	case KP_API_PRODUCE:
+		return kp_produce_request_encode(w, version, &body->produce);
+	case KP_API_FETCH:
+		return kp_fetch_request_encode(w, version, &body->fetch);
+	case KP_API_LIST_OFFSETS:
+		return kp_listoffsets_request_encode(w, version, &body->list_offsets);
+	case KP_API_METADATA:
+		return kp_metadata_request_encode(w, version, &body->metadata);
+	case KP_API_API_VERSIONS:
+		return kp_apiversions_request_encode(w, version, &body->api_versions);
+	case KP_API_CREATE_TOPICS:
+		return kp_createtopics_request_encode(w, version, &body->create_topics);
+	case KP_API_DELETE_TOPICS:
+		return kp_deletetopics_request_encode(w, version, &body->delete_topics);
+	case KP_API_INIT_PRODUCER_ID:
+		return kp_initpid_request_encode(w, version, &body->init_producer_id);
+	case KP_API_OFFSET_FOR_LEADER_EPOCH:
+		return kp_epoch_request_encode(w, version, &body->offset_for_leader_epoch);
+	default:
+		return kp_writer_fail(w, KP_EUNSUPPORTED_API);
+	}
+}
+
+int kp_response_body_decode(struct kp_reader *r, int16_t api_key, int16_t version,
+			    union kp_response_body *body)
+{
+	switch (api_key) {
+	case KP_API_PRODUCE:
+		return kp_produce_response_decode(r, version, &body->produce);
+	case KP_API_FETCH:
+		return kp_fetch_response_decode(r, version, &body->fetch);
+	case KP_API_LIST_OFFSETS:
+		return kp_listoffsets_response_decode(r, version, &body->list_offsets);
+	case KP_API_METADATA:
+		return kp_metadata_response_decode(r, version, &body->metadata);
+	case KP_API_API_VERSIONS:
+		return kp_apiversions_response_decode(r, version, &body->api_versions);
+	case KP_API_CREATE_TOPICS:
+		return kp_createtopics_response_decode(r, version, &body->create_topics);
+	case KP_API_DELETE_TOPICS:
+		return kp_deletetopics_response_decode(r, version, &body->delete_topics);
+	case KP_API_INIT_PRODUCER_ID:
+		return kp_initpid_response_decode(r, version, &body->init_producer_id);
+	case KP_API_OFFSET_FOR_LEADER_EPOCH:
+		return kp_epoch_response_decode(r, version, &body->offset_for_leader_epoch);
+	default:
+		return kp_reader_fail(r, KP_EUNSUPPORTED_API);
+	}
+}
+
+int kp_response_body_encode(struct kp_writer *w, int16_t api_key, int16_t version,
+			    const union kp_response_body *body)
+{
+	switch (api_key) {
+	case KP_API_PRODUCE:
+		return kp_produce_response_encode(w, version, &body->produce);
+	case KP_API_FETCH:
+		return kp_fetch_response_encode(w, version, &body->fetch);
+	case KP_API_LIST_OFFSETS:
+		return kp_listoffsets_response_encode(w, version, &body->list_offsets);
+	case KP_API_METADATA:
+		return kp_metadata_response_encode(w, version, &body->metadata);
+	case KP_API_API_VERSIONS:
+		return kp_apiversions_response_encode(w, version, &body->api_versions);
+	case KP_API_CREATE_TOPICS:
+		return kp_createtopics_response_encode(w, version, &body->create_topics);
+	case KP_API_DELETE_TOPICS:
+		return kp_deletetopics_response_encode(w, version, &body->delete_topics);
+	case KP_API_INIT_PRODUCER_ID:
+		return kp_initpid_response_encode(w, version, &body->init_producer_id);
+	case KP_API_OFFSET_FOR_LEADER_EPOCH:
+		return kp_epoch_response_encode(w, version, &body->offset_for_leader_epoch);
+	default:
+		return kp_writer_fail(w, KP_EUNSUPPORTED_API);
+	}
+}
+
+int kp_request_decode(struct kp_reader *r, struct kp_request_header *h, union kp_request_body *body)
+{
+	int rc = kp_request_header_decode(r, h);
+	if (rc)
+		return rc;
+	return kp_request_body_decode(r, h->request_api_key, h->request_api_version, body);
+}
+
+int kp_request_encode(struct kp_writer *w, const struct kp_request_header *h,
+		      const union kp_request_body *body)
+{
+	size_t mark = kp_write_frame_begin(w);
+	kp_request_header_encode(w, h);
+	kp_request_body_encode(w, h->request_api_key, h->request_api_version, body);
+	kp_write_frame_end(w, mark);
+	return w->kw_err;
+}
+
+int kp_response_decode(struct kp_reader *r, int16_t api_key, int16_t version,
+		       struct kp_response_header *h, union kp_response_body *body)
+{
+	if (kp_response_header_decode(r, api_key, version, h))
+		return r->kr_err;
+	return kp_response_body_decode(r, api_key, version, body);
+}
+
+int kp_response_encode(struct kp_writer *w, int16_t api_key, int16_t version,
+		       const struct kp_response_header *h, const union kp_response_body *body)
+{
+	size_t mark = kp_write_frame_begin(w);
+	kp_response_header_encode(w, api_key, version, h);
+	kp_response_body_encode(w, api_key, version, body);
+	kp_write_frame_end(w, mark);
+	return w->kw_err;
+}
