@@ -523,6 +523,8 @@ void plog_close_unclean(struct plog *log)
 
 int plog_recovery_describe(const struct plog_recovery *rec, char *buf, size_t cap)
 {
+	if (rec->pr_stop == SCAN_END && rec->pr_segments == 0)
+		return snprintf(buf, cap, "new empty log");
 	if (rec->pr_stop == SCAN_END)
 		return snprintf(buf, cap,
 				"recovered %s shutdown: %u segments, %" PRIu64
