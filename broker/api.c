@@ -1,0 +1,222 @@
+/*
+ * api — decoding and dispatch of requests (rules in api.h).
+ *
+ * Each request gets one arena for everything decoded from it and
+ * everything its response needs: sized from the frame (decoded arrays
+ * are at most a few times the bytes they came from), plus what the
+ * response will hold for this API (Metadata answers about every topic).
+ * A request that still does not fit is malformed for our purposes.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "blog.h"
+#include "broker.h"
+#include "conn.h"
+#include "kp_api.h"
+#include "kp_message.h"
+#include "rlassert.h"
+
+#define API_ARENA_BASE	    (64u << 10)
+#define API_ARENA_FIRST_MAX (1u << 20)
+#define API_ARENA_RATIO	    8
+
+static const struct api_entry api_entries[] = {
+	{KP_API_PRODUCE, 3, 7, produce_handle},
+	{KP_API_FETCH, 4, 11, fetch_handle},
+	{KP_API_LIST_OFFSETS, 0, 2, listoffsets_handle},
+	{KP_API_METADATA, 0, 8, metadata_handle},
+	{KP_API_API_VERSIONS, 0, 3, api_versions_handle},
+	{KP_API_CREATE_TOPICS, 0, 4, createtopics_handle},
+	{KP_API_DELETE_TOPICS, 0, 3, deletetopics_handle},
+};
+
+const struct api_entry *api_table(int *count)
+{
+	*count = (int)(sizeof(api_entries) / sizeof(api_entries[0]));
+	return api_entries;
+}
+
+static const struct api_entry *api_find(int16_t key)
+{
+	for (size_t i = 0; i < sizeof(api_entries) / sizeof(api_entries[0]); i++)
+		if (api_entries[i].ae_key == key)
+			return &api_entries[i];
+	return NULL;
+}
+
+/* Bytes a response of this request may need beyond what decoding used. */
+static size_t api_response_reserve(struct broker *b, const struct kreq *rq)
+{
+	if (rq->rq_hdr.request_api_key != KP_API_METADATA)
+		return 0;
+	size_t bytes = 4096;
+	uint32_t n = topics_count(b->b_topics);
+	for (uint32_t i = 0; i < n; i++) {
+		struct topic *t = topics_at(b->b_topics, i);
+		bytes += sizeof(struct kp_metadata_response_topic) + 64 +
+			 (size_t)t->tp_partition_count *
+				 (sizeof(struct kp_metadata_response_partition) + 3 * 8 + 32);
+	}
+	return bytes;
+}
+
+static int api_arena_init(struct kreq *rq, size_t size)
+{
+	free(rq->rq_arena_mem);
+	rq->rq_arena_mem = malloc(size);
+	if (!rq->rq_arena_mem)
+		return -1;
+	kp_arena_init(&rq->rq_arena, rq->rq_arena_mem, size);
+	return 0;
+}
+
+static void api_close(struct kreq *rq, const char *what, int rc)
+{
+	char why[256];
+	snprintf(why, sizeof(why), "%s %s v%d (correlation id %d, client %.*s): %s", what,
+		 kp_api_name(rq->rq_hdr.request_api_key) ? kp_api_name(rq->rq_hdr.request_api_key)
+							 : "unknown API",
+		 rq->rq_hdr.request_api_version, rq->rq_hdr.correlation_id,
+		 rq->rq_hdr.client_id.len > 0 ? (int)rq->rq_hdr.client_id.len : 1,
+		 rq->rq_hdr.client_id.len > 0 ? rq->rq_hdr.client_id.ptr : "-", kp_strerror(rc));
+	conn_close_after_responses(rq->rq_conn, why);
+	kreq_silent(rq); /* this one gets no answer */
+}
+
+/* ApiVersions at a version we do not know: error 35 and a v0 body. */
+static void api_versions_unsupported(struct kreq *rq)
+{
+	struct kp_apiversions_response resp = {.error_code = KP_ERR_UNSUPPORTED_VERSION};
+	int n;
+	const struct api_entry *t = api_table(&n);
+	resp.api_keys = kreq_alloc(rq, (size_t)n, sizeof(*resp.api_keys));
+	if (!resp.api_keys) {
+		api_close(rq, "cannot answer", KP_EARENA);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		resp.api_keys[i] = (struct kp_apiversions_api_version){.api_key = t[i].ae_key,
+								       .min_version = t[i].ae_min,
+								       .max_version = t[i].ae_max};
+	resp.api_keys_count = n;
+	struct kp_response_header h = {.correlation_id = rq->rq_hdr.correlation_id};
+	kp_writer_reset(&rq->rq_out);
+	size_t mark = kp_write_frame_begin(&rq->rq_out);
+	kp_response_header_encode(&rq->rq_out, KP_API_API_VERSIONS, 0, &h);
+	kp_apiversions_response_encode(&rq->rq_out, 0, &resp);
+	kp_write_frame_end(&rq->rq_out, mark);
+	if (kp_writer_error(&rq->rq_out)) {
+		api_close(rq, "cannot answer", kp_writer_error(&rq->rq_out));
+		return;
+	}
+	kreq_respond_encoded(rq);
+}
+
+static int api_decode(struct broker *b, struct kreq *rq, size_t arena_bytes)
+{
+	struct kp_reader r;
+	if (api_arena_init(rq, arena_bytes) < 0)
+		return KP_EARENA;
+	kp_reader_init(&r, rq->rq_frame, rq->rq_frame_len, &rq->rq_arena);
+	int rc = kp_request_header_decode(&r, &rq->rq_hdr);
+	if (rc < 0)
+		return rc;
+	rc = kp_request_body_decode(&r, rq->rq_hdr.request_api_key, rq->rq_hdr.request_api_version,
+				    &rq->rq_body);
+	if (rc == 0)
+		rc = kp_reader_finish(&r);
+	if (rc == KP_ETRAILING) {
+		char b1[BLOG_I64_BUF];
+		blog(BLOG_DEBUG, "request_trailing_bytes", "api",
+		     kp_api_name(rq->rq_hdr.request_api_key), "bytes",
+		     blog_i64(b1, (long long)kp_reader_remaining(&r)), NULL);
+		rc = 0;
+	}
+	(void)b;
+	return rc;
+}
+
+void api_dispatch(struct broker *b, struct kreq *rq)
+{
+	size_t frame = rq->rq_frame_len;
+	size_t first = frame * API_ARENA_RATIO;
+	if (first > API_ARENA_FIRST_MAX)
+		first = API_ARENA_FIRST_MAX;
+	int rc = api_decode(b, rq, first + API_ARENA_BASE);
+	if (rc == KP_EARENA && first < frame * API_ARENA_RATIO)
+		rc = api_decode(b, rq, frame * API_ARENA_RATIO + API_ARENA_BASE);
+	int16_t key = rq->rq_hdr.request_api_key, version = rq->rq_hdr.request_api_version;
+	if (rc == KP_EUNSUPPORTED_VERSION && key == KP_API_API_VERSIONS) {
+		api_versions_unsupported(rq);
+		return;
+	}
+	const struct api_entry *e = api_find(key);
+	if (rc == KP_EUNSUPPORTED_API || (rc == 0 && !e)) {
+		api_close(rq, "unsupported API", KP_EUNSUPPORTED_API);
+		return;
+	}
+	if (rc == KP_EUNSUPPORTED_VERSION ||
+	    (rc == 0 && (version < e->ae_min || version > e->ae_max))) {
+		api_close(rq, "unsupported version of", KP_EUNSUPPORTED_VERSION);
+		return;
+	}
+	if (rc < 0) {
+		api_close(rq, "malformed", rc);
+		return;
+	}
+	/* Room for the response beyond the decoded request. */
+	size_t reserve = api_response_reserve(b, rq);
+	if (reserve && rq->rq_arena.ka_size - kp_arena_used(&rq->rq_arena) < reserve) {
+		rc = api_decode(b, rq, kp_arena_used(&rq->rq_arena) + reserve + API_ARENA_BASE);
+		if (rc < 0) {
+			api_close(rq, "cannot decode again", rc);
+			return;
+		}
+	}
+	e->ae_fn(b, rq);
+}
+
+struct topic *api_topic(struct broker *b, const char *name, int len, bool create, int *err)
+{
+	struct topic *t = topics_find(b->b_topics, name, len);
+	if (t)
+		return t;
+	char why[256];
+	if (!topics_valid_name(name, len, why, sizeof(why))) {
+		*err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+		return NULL;
+	}
+	if (!create || !b->b_cfg.bc_auto_create_topics) {
+		*err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return NULL;
+	}
+	int rc = topics_create(b->b_topics, name, len, &b->b_cfg.bc_topic_defaults, &t, why,
+			       sizeof(why));
+	if (rc) {
+		char cname[TOPIC_NAME_MAX + 1];
+		snprintf(cname, sizeof(cname), "%.*s", len, name);
+		blog(BLOG_WARN, "topic_auto_create_failed", "topic", cname, "error", why, NULL);
+		*err = rc == KP_ERR_TOPIC_ALREADY_EXISTS ? KP_ERR_NONE : rc;
+		return NULL;
+	}
+	return t;
+}
+
+struct partition *api_partition(struct broker *b, const char *name, int len, int32_t index,
+				int *err)
+{
+	struct partition *p = topics_partition(b->b_topics, name, len, index);
+	if (!p) {
+		*err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return NULL;
+	}
+	if (p->pt_storage_error) {
+		*err = p->pt_storage_error;
+		return NULL;
+	}
+	*err = KP_ERR_NONE;
+	return p;
+}

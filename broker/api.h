@@ -1,0 +1,57 @@
+/*
+ * api — what replogd answers: the table of APIs and versions it implements
+ * (ApiVersions advertises exactly this table), request decoding, and
+ * dispatch to the handlers.
+ *
+ * Kafka's rules for requests the broker cannot serve, which replogd keeps:
+ *   - ApiVersions at a version above ours: UNSUPPORTED_VERSION (35) with a
+ *     v0 body listing our ranges, so clients retry with a version we know;
+ *   - any other API or version we do not implement, a header or body that
+ *     does not decode (truncated, malformed): the connection is closed,
+ *     with a log line naming the client, the API and the cause;
+ *   - bytes after a well-formed body are ignored, as Kafka does.
+ */
+#ifndef REPLOG_API_H
+#define REPLOG_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct broker;
+struct kreq;
+
+typedef void (*api_handler_fn)(struct broker *b, struct kreq *rq);
+
+struct api_entry {
+	int16_t ae_key;
+	int16_t ae_min;
+	int16_t ae_max;
+	api_handler_fn ae_fn;
+};
+
+/* The implemented APIs; *count receives how many. */
+const struct api_entry *api_table(int *count);
+
+/* Decode the request in rq (its frame) and hand it to its handler, or
+ * answer/close as above. */
+void api_dispatch(struct broker *b, struct kreq *rq);
+
+/* Handlers, one module each. */
+void api_versions_handle(struct broker *b, struct kreq *rq);
+void metadata_handle(struct broker *b, struct kreq *rq);
+void produce_handle(struct broker *b, struct kreq *rq);
+void fetch_handle(struct broker *b, struct kreq *rq);
+void listoffsets_handle(struct broker *b, struct kreq *rq);
+void createtopics_handle(struct broker *b, struct kreq *rq);
+void deletetopics_handle(struct broker *b, struct kreq *rq);
+
+/* Find a topic, creating it when auto_create_topics allows and `create`
+ * is set. NULL with *err = a Kafka error code otherwise. */
+struct topic *api_topic(struct broker *b, const char *name, int len, bool create, int *err);
+
+/* The partition a request names, or NULL with *err = a Kafka error code
+ * (UNKNOWN_TOPIC_OR_PARTITION, or KAFKA_STORAGE_ERROR when fenced). */
+struct partition *api_partition(struct broker *b, const char *name, int len, int32_t index,
+				int *err);
+
+#endif

@@ -1,0 +1,368 @@
+/*
+ * broker — start, loop, stop (life cycle in broker.h).
+ *
+ * <data_dir>/meta.properties ties a data directory to one node, as Kafka's
+ * does: "version=1", "cluster.id=<22 chars>", "node.id=<id>". A directory
+ * written by another node id is refused at start, so a misconfigured
+ * broker cannot serve another broker's logs.
+ */
+#include "broker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blog.h"
+#include "checkpoint.h"
+#include "conn.h"
+#include "rlerr.h"
+
+#define BROKER_RING_ENTRIES	 4096
+#define BROKER_LISTEN_BACKLOG	 1024
+#define BROKER_SHUTDOWN_GRACE_MS 10000
+#define BROKER_HOUSEKEEPING_MS	 5000
+#define BROKER_ACCEPT_RETRY_MS	 100
+
+/* ---- meta.properties -------------------------------------------------- */
+
+static void broker_new_cluster_id(char *out, size_t cap)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	uint8_t raw[16];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		memset(raw, 0x42, sizeof(raw));
+	size_t n = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < sizeof(raw) && n + 1 < cap; i++) {
+		acc = acc << 8 | raw[i];
+		bits += 8;
+		while (bits >= 6 && n + 1 < cap) {
+			out[n++] = b64[(acc >> (bits - 6)) & 63];
+			bits -= 6;
+		}
+	}
+	if (bits > 0 && n + 1 < cap)
+		out[n++] = b64[(acc << (6 - bits)) & 63];
+	out[n] = '\0';
+}
+
+static int broker_meta(struct broker *b)
+{
+	const char *dir = b->b_cfg.bc_data_dir;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		blog(BLOG_ERROR, "start_failed", "reason", "cannot create data_dir", "data_dir",
+		     dir, "error", strerror(errno), NULL);
+		return -1;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		blog(BLOG_ERROR, "start_failed", "reason", "cannot open data_dir", "data_dir", dir,
+		     "error", strerror(errno), NULL);
+		return -1;
+	}
+	char text[512];
+	int n = checkpoint_read(dfd, "meta.properties", text, sizeof(text));
+	int rc = 0;
+	if (n >= 0) {
+		char *cid = strstr(text, "cluster.id="), *nid = strstr(text, "node.id=");
+		long node = nid ? strtol(nid + 8, NULL, 10) : -1;
+		if (!cid || !nid) {
+			blog(BLOG_ERROR, "start_failed", "reason", "meta.properties is damaged",
+			     "data_dir", dir, NULL);
+			rc = -1;
+		} else if (node != b->b_cfg.bc_id) {
+			char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
+			blog(BLOG_ERROR, "start_failed", "reason",
+			     "data_dir belongs to another broker id", "data_dir", dir,
+			     "dir_node_id", blog_i64(b1, node), "config_id",
+			     blog_i64(b2, b->b_cfg.bc_id), NULL);
+			rc = -1;
+		} else {
+			sscanf(cid + 11, "%63[A-Za-z0-9_-]", b->b_cluster_id);
+		}
+	} else if (n == -ENOENT) {
+		broker_new_cluster_id(b->b_cluster_id, sizeof(b->b_cluster_id));
+		n = snprintf(text, sizeof(text), "version=1\ncluster.id=%s\nnode.id=%d\n",
+			     b->b_cluster_id, b->b_cfg.bc_id);
+		rc = checkpoint_write(dfd, "meta.properties", text, (size_t)n);
+		if (rc < 0)
+			blog(BLOG_ERROR, "start_failed", "reason", "cannot write meta.properties",
+			     "data_dir", dir, "error", rl_strerror(rc), NULL);
+	} else {
+		blog(BLOG_ERROR, "start_failed", "reason", "cannot read meta.properties",
+		     "data_dir", dir, "error", rl_strerror(n), NULL);
+		rc = -1;
+	}
+	close(dfd);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- listening -------------------------------------------------------- */
+
+static int broker_listen(struct broker *b)
+{
+	char host[CONFIG_HOSTPORT_MAX], port[8];
+	uint16_t p;
+	if (config_parse_hostport(b->b_cfg.bc_listen, host, sizeof(host), &p) < 0)
+		return -1;
+	snprintf(port, sizeof(port), "%u", p);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+	int gai = getaddrinfo(host, port, &hints, &res);
+	if (gai) {
+		blog(BLOG_ERROR, "start_failed", "reason", "cannot resolve broker.listen", "listen",
+		     b->b_cfg.bc_listen, "error", gai_strerror(gai), NULL);
+		return -1;
+	}
+	int fd = -1, err = 0;
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+		    listen(fd, BROKER_LISTEN_BACKLOG) < 0) {
+			err = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		blog(BLOG_ERROR, "start_failed", "reason", "cannot listen", "listen",
+		     b->b_cfg.bc_listen, "error", strerror(err), NULL);
+		return -1;
+	}
+	b->b_listen_fd = fd;
+	return 0;
+}
+
+static void broker_accept_done(struct io_op *op, int res);
+
+static void broker_accept_retry(struct timer *t)
+{
+	broker_maybe_accept(t->tm_ctx);
+}
+
+void broker_maybe_accept(struct broker *b)
+{
+	if (b->b_accept_inflight || b->b_stopping || b->b_listen_fd < 0)
+		return;
+	if (b->b_conn_count >= (uint32_t)b->b_cfg.bc_max_connections)
+		return; /* resumed when a connection closes */
+	b->b_accept_op.op_done = broker_accept_done;
+	b->b_accept_op.op_ctx = b;
+	if (reactor_accept(&b->b_reactor, &b->b_accept_op, b->b_listen_fd) == 0)
+		b->b_accept_inflight = true;
+}
+
+static void broker_accept_done(struct io_op *op, int res)
+{
+	struct broker *b = op->op_ctx;
+	b->b_accept_inflight = false;
+	if (res >= 0) {
+		int one = 1;
+		setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (b->b_stopping)
+			close(res);
+		else
+			conn_create(b, res);
+	} else if (!b->b_stopping && res != -ECANCELED) {
+		blog(BLOG_WARN, "accept_failed", "error", strerror(-res), NULL);
+		if (res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS) {
+			/* Out of descriptors or memory: try again shortly, not at once. */
+			timer_init(&b->b_accept_retry, broker_accept_retry, b);
+			timer_arm(&b->b_reactor.re_timers, &b->b_accept_retry,
+				  b->b_reactor.re_now_ms + BROKER_ACCEPT_RETRY_MS);
+			return;
+		}
+	}
+	broker_maybe_accept(b);
+}
+
+/* ---- signals and periodic work ---------------------------------------- */
+
+static void broker_signal_done(struct io_op *op, int res)
+{
+	struct broker *b = op->op_ctx;
+	b->b_signal_inflight = false;
+	if (res == (int)sizeof(b->b_siginfo)) {
+		int sig = (int)b->b_siginfo.ssi_signo;
+		broker_stop(b, sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal");
+	}
+	if (b->b_signal_fd >= 0 && reactor_read(&b->b_reactor, &b->b_signal_op, b->b_signal_fd,
+						&b->b_siginfo, sizeof(b->b_siginfo)) == 0)
+		b->b_signal_inflight = true;
+}
+
+static int broker_signals(struct broker *b)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	b->b_signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (b->b_signal_fd < 0)
+		return -1;
+	b->b_signal_op.op_done = broker_signal_done;
+	b->b_signal_op.op_ctx = b;
+	if (reactor_read(&b->b_reactor, &b->b_signal_op, b->b_signal_fd, &b->b_siginfo,
+			 sizeof(b->b_siginfo)) < 0)
+		return -1;
+	b->b_signal_inflight = true;
+	return 0;
+}
+
+static int64_t broker_tick_ms(const struct broker *b)
+{
+	int64_t t = b->b_cfg.bc_flush_interval_ms;
+	return t > 0 && t < 100 ? t : 100;
+}
+
+static void broker_tick(struct timer *t)
+{
+	struct broker *b = t->tm_ctx;
+	bool housekeeping =
+		b->b_reactor.re_now_ms - b->b_last_housekeeping_ms >= BROKER_HOUSEKEEPING_MS;
+	if (housekeeping)
+		b->b_last_housekeeping_ms = b->b_reactor.re_now_ms;
+	topics_tick(b->b_topics, housekeeping);
+	timer_arm(&b->b_reactor.re_timers, &b->b_tick, b->b_reactor.re_now_ms + broker_tick_ms(b));
+}
+
+/* ---- start / run / stop ----------------------------------------------- */
+
+int broker_start(struct broker *b, const struct broker_config *cfg)
+{
+	memset(b, 0, sizeof(*b));
+	b->b_cfg = *cfg;
+	b->b_listen_fd = -1;
+	b->b_signal_fd = -1;
+	blog_set_level(cfg->bc_log_level);
+	if (config_parse_hostport(cfg->bc_advertised, b->b_adv_host, sizeof(b->b_adv_host),
+				  &b->b_adv_port) < 0) {
+		blog(BLOG_ERROR, "start_failed", "reason", "bad broker.advertised", "advertised",
+		     cfg->bc_advertised, NULL);
+		return -1;
+	}
+	if (broker_meta(b) < 0)
+		return -1;
+	uint32_t max_timers =
+		(uint32_t)cfg->bc_max_connections * (uint32_t)cfg->bc_max_inflight_requests + 1024;
+	int rc = reactor_init(&b->b_reactor, BROKER_RING_ENTRIES, max_timers);
+	if (rc < 0) {
+		blog(BLOG_ERROR, "start_failed", "reason", "io_uring is not available", "error",
+		     strerror(-rc), NULL);
+		return -1;
+	}
+	char err[512];
+	struct topics_env env = {
+		.te_data_dir = cfg->bc_data_dir,
+		.te_io = reactor_engine(&b->b_reactor),
+		.te_flush_interval_ms = cfg->bc_flush_interval_ms,
+		.te_flush_bytes = cfg->bc_flush_bytes,
+		.te_broker_count = cfg->bc_broker_count,
+	};
+	if (topics_open(&env, &b->b_topics, err, sizeof(err)) < 0) {
+		blog(BLOG_ERROR, "start_failed", "reason", "cannot open topics", "error", err,
+		     NULL);
+		reactor_deinit(&b->b_reactor);
+		return -1;
+	}
+	if (broker_listen(b) < 0 || broker_signals(b) < 0) {
+		topics_close(b->b_topics);
+		reactor_deinit(&b->b_reactor);
+		return -1;
+	}
+	timer_init(&b->b_accept_retry, broker_accept_retry, b);
+	broker_maybe_accept(b);
+	timer_init(&b->b_tick, broker_tick, b);
+	timer_arm(&b->b_reactor.re_timers, &b->b_tick, b->b_reactor.re_now_ms + broker_tick_ms(b));
+	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
+	blog(BLOG_INFO, "broker_started", "id", blog_i64(b1, cfg->bc_id), "listen", cfg->bc_listen,
+	     "advertised", cfg->bc_advertised, "data_dir", cfg->bc_data_dir, "cluster_id",
+	     b->b_cluster_id, "topics", blog_i64(b2, topics_count(b->b_topics)), "config",
+	     cfg->bc_source, NULL);
+	return 0;
+}
+
+void broker_stop(struct broker *b, const char *why)
+{
+	if (b->b_stopping)
+		return;
+	b->b_stopping = true;
+	b->b_stop_deadline_ms = b->b_reactor.re_now_ms + BROKER_SHUTDOWN_GRACE_MS;
+	blog(BLOG_INFO, "broker_stopping", "reason", why, NULL);
+	if (b->b_listen_fd >= 0) {
+		shutdown(b->b_listen_fd, SHUT_RDWR);
+		reactor_cancel_fd(&b->b_reactor, b->b_listen_fd);
+	}
+	topics_flush_all(b->b_topics);
+}
+
+/* Stopping, phase 1: in-flight work drains and every log flushes. */
+static bool broker_drained(struct broker *b)
+{
+	topics_flush_all(b->b_topics);
+	return topics_quiet(b->b_topics) || b->b_reactor.re_now_ms >= b->b_stop_deadline_ms;
+}
+
+int broker_run(struct broker *b)
+{
+	bool conns_closed = false;
+	for (;;) {
+		int rc = reactor_turn(&b->b_reactor, b->b_stopping ? 50 : -1);
+		if (rc < 0 && rc != -EINTR) {
+			blog(BLOG_ERROR, "reactor_failed", "error", strerror(-rc), NULL);
+			b->b_exit_code = 1;
+			broker_stop(b, "reactor failure");
+		}
+		topics_reap(b->b_topics);
+		if (!b->b_stopping)
+			continue;
+		if (!conns_closed && broker_drained(b)) {
+			while (b->b_conns)
+				conn_close(b->b_conns, "broker shutting down");
+			conns_closed = true;
+		}
+		if (conns_closed && !b->b_accept_inflight && topics_quiet(b->b_topics) &&
+		    io_ring_engine(b->b_reactor.re_ring)->ie_inflight <=
+			    (b->b_signal_inflight ? 1u : 0u))
+			break;
+		if (conns_closed && b->b_reactor.re_now_ms >= b->b_stop_deadline_ms + 5000)
+			break; /* something never completed: leave anyway, unclean */
+	}
+	timer_cancel(&b->b_reactor.re_timers, &b->b_tick);
+	timer_cancel(&b->b_reactor.re_timers, &b->b_accept_retry);
+	int rc = topics_close(b->b_topics);
+	if (rc < 0) {
+		blog(BLOG_ERROR, "shutdown_unclean", "error", rl_strerror(rc), NULL);
+		b->b_exit_code = 1;
+	}
+	if (b->b_listen_fd >= 0)
+		close(b->b_listen_fd);
+	if (b->b_signal_fd >= 0)
+		close(b->b_signal_fd);
+	reactor_deinit(&b->b_reactor);
+	blog(BLOG_INFO, "broker_stopped", "clean", rc == 0 ? "true" : "false", NULL);
+	return b->b_exit_code;
+}

@@ -1,0 +1,311 @@
+/*
+ * fetch — the Fetch handler: long polling, read only below the high
+ * watermark, whole batches.
+ *
+ * A fetch is answered at once when any partition has an error, when
+ * max_wait_ms is 0, or when at least min_bytes are readable below the HW
+ * across its partitions. Otherwise it is parked: it watches each of its
+ * partitions and sets a timer at max_wait_ms (capped by
+ * limits.max_fetch_wait_ms); an HW move re-checks it; the timer answers
+ * with whatever is there.
+ *
+ * Answering reads in two passes: first the slices each partition can
+ * serve (whole batches, at most partition_max_bytes per partition and
+ * max_bytes in all, except that the first batch of the first partition
+ * with data is always returned whole, KIP-74, so a consumer can make
+ * progress past a batch bigger than its limits), then one buffer of the
+ * total size and a copy of every slice into it.
+ *
+ * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE
+ * (below the log start or above the log end), FENCED_LEADER_EPOCH and
+ * UNKNOWN_LEADER_EPOCH (the request's current_leader_epoch, v9+, is older
+ * or newer than ours), KAFKA_STORAGE_ERROR. Sessions (KIP-227) are not
+ * kept: session_id 0 tells clients to send full fetches.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "blog.h"
+#include "broker.h"
+#include "conn.h"
+#include "kp_api.h"
+#include "partition.h"
+#include "rlerr.h"
+
+#define FETCH_MAX_RESPONSE_BYTES       (64 << 20)
+#define FETCH_MAX_SLICES_PER_PARTITION 16
+
+struct fetch_state;
+
+struct fetch_part {
+	struct fetch_state *fp_state;
+	const struct kp_str *fp_topic; /* in the request */
+	const struct kp_fetch_partition *fp_req;
+	struct kp_fetch_partition_data *fp_resp;
+	struct pwatch fp_watch;
+};
+
+struct fetch_state {
+	struct kreq *fs_rq;
+	union kp_response_body fs_resp;
+	struct fetch_part *fs_parts;
+	int32_t fs_nparts;
+	bool fs_parked;
+	bool fs_answered;
+};
+
+/* Check one partition: a Kafka error, or 0 with *avail = bytes readable. */
+static int fetch_check(struct broker *b, const struct fetch_part *fp, struct partition **out,
+		       int64_t *avail)
+{
+	int err;
+	*avail = 0;
+	struct partition *p =
+		api_partition(b, fp->fp_topic->ptr, fp->fp_topic->len, fp->fp_req->partition, &err);
+	*out = p;
+	if (!p)
+		return err;
+	int32_t want_epoch = fp->fp_req->current_leader_epoch;
+	if (want_epoch >= 0 && want_epoch < p->pt_leader_epoch)
+		return KP_ERR_FENCED_LEADER_EPOCH;
+	if (want_epoch > p->pt_leader_epoch)
+		return KP_ERR_UNKNOWN_LEADER_EPOCH;
+	int64_t off = fp->fp_req->fetch_offset;
+	if (off < plog_start_offset(p->pt_log) || off > plog_end_offset(p->pt_log))
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
+	if (off >= p->pt_hw)
+		return 0;
+	struct plog_slice s;
+	int rc = plog_read(p->pt_log, off, (uint32_t)fp->fp_req->partition_max_bytes, p->pt_hw,
+			   true, &s);
+	if (rc < 0)
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	if (rc == 1) {
+		*avail = s.ps_len;
+		plog_slice_release(&s);
+	}
+	return 0;
+}
+
+static void fetch_fill_meta(struct kp_fetch_partition_data *pd, const struct partition *p)
+{
+	pd->high_watermark = p ? p->pt_hw : -1;
+	pd->last_stable_offset = p ? p->pt_hw : -1;
+	pd->log_start_offset = p ? plog_start_offset(p->pt_log) : -1;
+	pd->aborted_transactions_count = -1; /* no transactions: null */
+	pd->preferred_read_replica = -1;
+	pd->records = (struct kp_bytes){NULL, 0};
+}
+
+struct fetch_slices {
+	struct plog_slice fsl_s[FETCH_MAX_SLICES_PER_PARTITION];
+	int fsl_n;
+};
+
+/* Pass 1 for one partition: the slices to send. */
+static uint64_t fetch_collect(struct partition *p, const struct kp_fetch_partition *fr,
+			      uint64_t budget_left, bool first_data, struct fetch_slices *sl)
+{
+	uint64_t part_left = (uint64_t)(fr->partition_max_bytes > 0 ? fr->partition_max_bytes : 0);
+	if (part_left > budget_left)
+		part_left = budget_left;
+	uint64_t got = 0;
+	int64_t off = fr->fetch_offset;
+	sl->fsl_n = 0;
+	while (off < p->pt_hw && sl->fsl_n < FETCH_MAX_SLICES_PER_PARTITION) {
+		struct plog_slice *s = &sl->fsl_s[sl->fsl_n];
+		bool min_one = first_data && got == 0;
+		uint32_t max =
+			part_left - got > UINT32_MAX ? UINT32_MAX : (uint32_t)(part_left - got);
+		if (plog_read(p->pt_log, off, max, p->pt_hw, min_one, s) != 1)
+			break;
+		if (s->ps_len == 0) {
+			plog_slice_release(s);
+			break;
+		}
+		got += s->ps_len;
+		off = s->ps_next_offset;
+		sl->fsl_n++;
+		if (got >= part_left)
+			break;
+	}
+	return got;
+}
+
+static void fetch_unwatch_all(struct fetch_state *fs)
+{
+	for (int32_t i = 0; i < fs->fs_nparts; i++)
+		partition_unwatch(&fs->fs_parts[i].fp_watch);
+}
+
+static void fetch_answer(struct broker *b, struct fetch_state *fs)
+{
+	struct kreq *rq = fs->fs_rq;
+	if (fs->fs_answered)
+		return;
+	fs->fs_answered = true;
+	fetch_unwatch_all(fs);
+	const struct kp_fetch_request *req = &rq->rq_body.fetch;
+	uint64_t budget = req->max_bytes > 0 ? (uint64_t)req->max_bytes : 0;
+	if (budget > FETCH_MAX_RESPONSE_BYTES)
+		budget = FETCH_MAX_RESPONSE_BYTES;
+	struct fetch_slices *slices = calloc((size_t)fs->fs_nparts, sizeof(*slices));
+	uint64_t total = 0;
+	for (int32_t i = 0; slices && i < fs->fs_nparts; i++) {
+		struct fetch_part *fp = &fs->fs_parts[i];
+		struct partition *p;
+		int64_t avail;
+		int err = fetch_check(b, fp, &p, &avail);
+		fp->fp_resp->partition_index = fp->fp_req->partition;
+		fp->fp_resp->error_code = (int16_t)err;
+		fetch_fill_meta(fp->fp_resp, p);
+		if (err || !p || total >= budget)
+			continue;
+		total += fetch_collect(p, fp->fp_req, budget - total, total == 0, &slices[i]);
+	}
+	uint8_t *data = slices && total ? malloc(total) : NULL;
+	uint64_t at = 0;
+	for (int32_t i = 0; slices && i < fs->fs_nparts; i++) {
+		struct fetch_slices *sl = &slices[i];
+		uint64_t start = at;
+		for (int k = 0; k < sl->fsl_n; k++) {
+			struct plog_slice *s = &sl->fsl_s[k];
+			if (data && plog_slice_copy(s, data + at, s->ps_len) == (int64_t)s->ps_len)
+				at += s->ps_len;
+			else
+				fs->fs_parts[i].fp_resp->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+			plog_slice_release(s);
+		}
+		if (at > start)
+			fs->fs_parts[i].fp_resp->records =
+				(struct kp_bytes){data + start, (int32_t)(at - start)};
+	}
+	free(slices);
+	rq->rq_data = data;
+	timer_cancel(&b->b_reactor.re_timers, &rq->rq_timer);
+	kreq_respond(rq, &fs->fs_resp);
+	if (fs->fs_parked) {
+		fs->fs_parked = false;
+		kreq_unref(rq); /* the parking's reference, last */
+	}
+}
+
+/* Is the fetch satisfied now? */
+static bool fetch_ready(struct broker *b, struct fetch_state *fs)
+{
+	const struct kp_fetch_request *req = &fs->fs_rq->rq_body.fetch;
+	if (req->max_wait_ms <= 0 || b->b_stopping)
+		return true;
+	int64_t bytes = 0;
+	for (int32_t i = 0; i < fs->fs_nparts; i++) {
+		struct partition *p;
+		int64_t avail;
+		if (fetch_check(b, &fs->fs_parts[i], &p, &avail))
+			return true;
+		bytes += avail;
+	}
+	return bytes >= (req->min_bytes > 0 ? req->min_bytes : 1);
+}
+
+static void fetch_watch_all(struct broker *b, struct fetch_state *fs)
+{
+	for (int32_t i = 0; i < fs->fs_nparts; i++) {
+		struct fetch_part *fp = &fs->fs_parts[i];
+		int err;
+		struct partition *p = api_partition(b, fp->fp_topic->ptr, fp->fp_topic->len,
+						    fp->fp_req->partition, &err);
+		if (p && !fp->fp_watch.pwt_part)
+			partition_watch(p, &fp->fp_watch);
+	}
+}
+
+static void fetch_wake(struct pwatch *w)
+{
+	struct fetch_part *fp = w->pwt_ctx;
+	struct fetch_state *fs = fp->fp_state;
+	struct broker *b = fs->fs_rq->rq_conn->cn_broker;
+	if (fs->fs_answered)
+		return;
+	if (fetch_ready(b, fs))
+		fetch_answer(b, fs);
+	else
+		fetch_watch_all(b, fs);
+}
+
+static void fetch_timeout(struct timer *t)
+{
+	struct kreq *rq = t->tm_ctx;
+	fetch_answer(rq->rq_conn->cn_broker, rq->rq_handler_state);
+}
+
+/* The connection closed while the fetch was parked. */
+static void fetch_cancel(struct kreq *rq)
+{
+	struct fetch_state *fs = rq->rq_handler_state;
+	if (!fs || !fs->fs_parked)
+		return;
+	fs->fs_answered = true;
+	fetch_unwatch_all(fs);
+	timer_cancel(&rq->rq_conn->cn_broker->b_reactor.re_timers, &rq->rq_timer);
+	fs->fs_parked = false;
+	kreq_unref(rq);
+}
+
+void fetch_handle(struct broker *b, struct kreq *rq)
+{
+	const struct kp_fetch_request *req = &rq->rq_body.fetch;
+	struct fetch_state *fs = kreq_alloc(rq, 1, sizeof(*fs));
+	int32_t n = 0;
+	for (int32_t i = 0; i < req->topics_count; i++)
+		n += req->topics[i].partitions_count;
+	struct kp_fetch_response *r = fs ? &fs->fs_resp.fetch : NULL;
+	if (fs) {
+		fs->fs_rq = rq;
+		fs->fs_parts = n ? kreq_alloc(rq, (size_t)n, sizeof(*fs->fs_parts)) : NULL;
+		r->responses = kreq_alloc(rq, (size_t)req->topics_count, sizeof(*r->responses));
+	}
+	if (!fs || (n && !fs->fs_parts) || (req->topics_count && !r->responses)) {
+		conn_close(rq->rq_conn, "no memory for a Fetch response");
+		return;
+	}
+	rq->rq_handler_state = fs;
+	r->responses_count = req->topics_count;
+	for (int32_t i = 0, k = 0; i < req->topics_count; i++) {
+		const struct kp_fetch_topic *ft = &req->topics[i];
+		struct kp_fetch_topic_response *tr = &r->responses[i];
+		tr->topic = ft->topic;
+		tr->partitions =
+			kreq_alloc(rq, (size_t)ft->partitions_count, sizeof(*tr->partitions));
+		if (ft->partitions_count && !tr->partitions) {
+			conn_close(rq->rq_conn, "no memory for a Fetch response");
+			return;
+		}
+		tr->partitions_count = ft->partitions_count;
+		for (int32_t j = 0; j < ft->partitions_count; j++, k++) {
+			struct fetch_part *fp = &fs->fs_parts[k];
+			fp->fp_state = fs;
+			fp->fp_topic = &ft->topic;
+			fp->fp_req = &ft->partitions[j];
+			fp->fp_resp = &tr->partitions[j];
+			fp->fp_watch = (struct pwatch){.pwt_wake = fetch_wake, .pwt_ctx = fp};
+		}
+	}
+	fs->fs_nparts = n;
+	if (fetch_ready(b, fs)) {
+		fetch_answer(b, fs);
+		return;
+	}
+	int64_t wait = req->max_wait_ms;
+	if (wait > b->b_cfg.bc_max_fetch_wait_ms)
+		wait = b->b_cfg.bc_max_fetch_wait_ms;
+	rq->rq_timer.tm_fn = fetch_timeout;
+	rq->rq_cancel = fetch_cancel;
+	if (timer_arm(&b->b_reactor.re_timers, &rq->rq_timer, b->b_reactor.re_now_ms + wait) < 0) {
+		fetch_answer(b, fs);
+		return;
+	}
+	fs->fs_parked = true;
+	kreq_ref(rq); /* held while parked */
+	fetch_watch_all(b, fs);
+}
