@@ -1,7 +1,7 @@
 /*
  * kp_api — the api table and the wire error names (see kp_api.h).
  *
- * The table has one row per api key 0..37. Version ranges are what this
+ * The Kafka table has one row per api key 0..37. Version ranges are what this
  * codec implements, chosen from what the Debian clients send (see
  * shared/reference/KAFKA_PROTOCOL.md §0 and §3): kcat/librdkafka 2.0.2,
  * kafka-python 2.0.2 (including its admin client, hence Metadata up to 8)
@@ -9,6 +9,13 @@
  * versions are Kafka's schema facts (validVersions/flexibleVersions in
  * clients/src/main/resources/common/message/<Api>*.json), recorded for every API
  * DESIGN.md §3 names; other keys are only named.
+ *
+ * replog's private APIs (kp_replog.h) live in a second, small table for
+ * keys KP_API_REPLOG_FIRST.. (10000..), so the Kafka table stays dense and
+ * kp_api_info() is still one bounds check and an index for either range;
+ * any key in neither range has no row. kp_api_supported() lists only the
+ * Kafka table (it feeds ApiVersions for clients);
+ * kp_api_private_supported() lists the other.
  *
  * Invariants: row k describes api key k (designated initialisers, checked
  * in debug builds); min <= max for every supported API (asserted). Within
@@ -64,15 +71,41 @@ static const struct kp_api_info kp_apis[KP_API_KEY_COUNT] = {
 	ROW(KP_API_CREATE_PARTITIONS, "CreatePartitions", NONE, NONE, UNKNOWN),
 };
 
+/* replog's private keys, row k - KP_API_REPLOG_FIRST. All flexible from v0
+ * (kp_replog.h). */
+#define PRIVATE_ROW(key, name) [(key)-KP_API_REPLOG_FIRST] = {key, name, 0, 0, 0}
+
+static const struct kp_api_info kp_private_apis[KP_API_REPLOG_COUNT] = {
+	PRIVATE_ROW(KP_API_REPLOG_BROKER_REGISTER, "ReplogBrokerRegister"),
+	PRIVATE_ROW(KP_API_REPLOG_BROKER_HEARTBEAT, "ReplogBrokerHeartbeat"),
+	PRIVATE_ROW(KP_API_REPLOG_ALTER_PARTITION, "ReplogAlterPartition"),
+	PRIVATE_ROW(KP_API_REPLOG_DESCRIBE_REPLICAS, "ReplogDescribeReplicas"),
+	PRIVATE_ROW(KP_API_REPLOG_LIST_DISCARDED, "ReplogListDiscarded"),
+};
+
 #undef ROW
+#undef PRIVATE_ROW
 #undef NONE
 #undef UNKNOWN
 
+/* The two ranges must stay apart and fit an int16 api key. */
+_Static_assert(KP_API_KEY_COUNT <= KP_API_REPLOG_FIRST, "private keys overlap Kafka's");
+_Static_assert(KP_API_REPLOG_END - 1 <= INT16_MAX, "private keys fit an int16");
+
+bool kp_api_private(int16_t api_key)
+{
+	return api_key >= KP_API_REPLOG_FIRST && api_key < KP_API_REPLOG_END;
+}
+
 const struct kp_api_info *kp_api_info(int16_t api_key)
 {
-	if (api_key < 0 || api_key >= KP_API_KEY_COUNT)
+	const struct kp_api_info *ai;
+	if (api_key >= 0 && api_key < KP_API_KEY_COUNT)
+		ai = &kp_apis[api_key];
+	else if (kp_api_private(api_key))
+		ai = &kp_private_apis[api_key - KP_API_REPLOG_FIRST];
+	else
 		return NULL;
-	const struct kp_api_info *ai = &kp_apis[api_key];
 	RL_DEBUG_ASSERT(ai->ai_api_key == api_key && ai->ai_name != NULL);
 	return ai;
 }
@@ -118,6 +151,19 @@ size_t kp_api_supported(const struct kp_api_info **out, size_t cap)
 		RL_ASSERT(kp_apis[k].ai_min_version <= kp_apis[k].ai_max_version);
 		if (n < cap)
 			out[n] = &kp_apis[k];
+		n++;
+	}
+	return n;
+}
+
+size_t kp_api_private_supported(const struct kp_api_info **out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < KP_API_REPLOG_COUNT; i++) {
+		RL_ASSERT(kp_private_apis[i].ai_min_version != KP_VERSION_NONE &&
+			  kp_private_apis[i].ai_min_version <= kp_private_apis[i].ai_max_version);
+		if (n < cap)
+			out[n] = &kp_private_apis[i];
 		n++;
 	}
 	return n;
@@ -235,8 +281,13 @@ static const char *const kp_error_names[] = {
 	ERR(UNSTABLE_OFFSET_COMMIT),
 	ERR(THROTTLING_QUOTA_EXCEEDED),
 	ERR(PRODUCER_FENCED),
+	ERR(INVALID_UPDATE_VERSION),
 	ERR(UNKNOWN_TOPIC_ID),
+	ERR(DUPLICATE_BROKER_REGISTRATION),
+	ERR(BROKER_ID_NOT_REGISTERED),
 	ERR(INCONSISTENT_CLUSTER_ID),
+	ERR(INELIGIBLE_REPLICA),
+	ERR(NEW_LEADER_ELECTED),
 	ERR(OFFSET_MOVED_TO_TIERED_STORAGE),
 };
 #undef ERR

@@ -14,6 +14,8 @@
  * "Flexible from" is Kafka's schema fact (the first version with compact
  * encodings and tagged fields) and is kept even for versions above our
  * range, so the header of a request we will refuse is still read right.
+ * replog's private APIs (keys 10000..10004, kp_replog.h) are flexible from
+ * v0: request header v2, response header v1, always.
  */
 #ifndef REPLOG_KP_API_H
 #define REPLOG_KP_API_H
@@ -64,8 +66,21 @@ enum kp_api_key {
 	KP_API_DESCRIBE_LOG_DIRS = 35,
 	KP_API_SASL_AUTHENTICATE = 36,
 	KP_API_CREATE_PARTITIONS = 37,
-	KP_API_KEY_COUNT = 38 /* keys 0..37 are named here */
+	KP_API_KEY_COUNT = 38, /* keys 0..37 are named here */
+
+	/* replog's private inter-broker APIs (kp_replog.h): broker <->
+	 * controller traffic, in a range Kafka does not use. Version 0 only,
+	 * flexible at v0. Never advertised to Kafka clients. */
+	KP_API_REPLOG_FIRST = 10000,
+	KP_API_REPLOG_BROKER_REGISTER = 10000,
+	KP_API_REPLOG_BROKER_HEARTBEAT = 10001,
+	KP_API_REPLOG_ALTER_PARTITION = 10002,
+	KP_API_REPLOG_DESCRIBE_REPLICAS = 10003,
+	KP_API_REPLOG_LIST_DISCARDED = 10004,
+	KP_API_REPLOG_END = 10005, /* one past the last private key */
 };
+
+#define KP_API_REPLOG_COUNT (KP_API_REPLOG_END - KP_API_REPLOG_FIRST)
 
 #define KP_VERSION_NONE	    (-1) /* no codec here for this API */
 #define KP_FLEXIBLE_UNKNOWN (-1) /* not recorded: only named, never decoded */
@@ -78,8 +93,11 @@ struct kp_api_info {
 	int16_t ai_first_flexible; /* Kafka's schema, or KP_FLEXIBLE_UNKNOWN */
 };
 
-/* The row for api_key, or NULL outside 0..KP_API_KEY_COUNT-1. */
+/* The row for api_key: Kafka's keys 0..KP_API_KEY_COUNT-1 and replog's
+ * private keys KP_API_REPLOG_FIRST..KP_API_REPLOG_END-1; NULL for any other. */
 const struct kp_api_info *kp_api_info(int16_t api_key);
+/* True for a key in replog's private range (whether or not it has a row). */
+bool kp_api_private(int16_t api_key);
 /* Kafka's name, or "Unknown". */
 const char *kp_api_name(int16_t api_key);
 /* True when this codec encodes and decodes that version of that API. */
@@ -91,10 +109,13 @@ bool kp_api_flexible(int16_t api_key, int16_t version);
 int kp_request_header_version(int16_t api_key, int16_t version);
 /* 0 or 1; 0 for every ApiVersions response. */
 int kp_response_header_version(int16_t api_key, int16_t version);
-/* Every api key with a codec, for building an ApiVersions response: fills
- * up to cap rows with pointers into the static table, returns how many
- * such APIs there are. */
+/* Every Kafka api key with a codec, for building an ApiVersions response:
+ * fills up to cap rows with pointers into the static table, returns how
+ * many such APIs there are. The private keys are not among them: clients
+ * must not be offered the controller's APIs. */
 size_t kp_api_supported(const struct kp_api_info **out, size_t cap);
+/* The same for replog's private keys (all have a codec), in key order. */
+size_t kp_api_private_supported(const struct kp_api_info **out, size_t cap);
 
 /* The first step of every body codec: refuse a version outside the range
  * (KP_EUNSUPPORTED_VERSION, recorded as the reader's or writer's error) and
@@ -198,8 +219,13 @@ enum kp_error_code {
 	KP_ERR_UNSTABLE_OFFSET_COMMIT = 88,
 	KP_ERR_THROTTLING_QUOTA_EXCEEDED = 89,
 	KP_ERR_PRODUCER_FENCED = 90,
+	KP_ERR_INVALID_UPDATE_VERSION = 95, /* AlterPartition: stale partition epoch */
 	KP_ERR_UNKNOWN_TOPIC_ID = 100,
+	KP_ERR_DUPLICATE_BROKER_REGISTRATION = 101,
+	KP_ERR_BROKER_ID_NOT_REGISTERED = 102,
 	KP_ERR_INCONSISTENT_CLUSTER_ID = 104,
+	KP_ERR_INELIGIBLE_REPLICA = 107, /* AlterPartition: a new ISR member may not join */
+	KP_ERR_NEW_LEADER_ELECTED = 108, /* AlterPartition applied, but leadership moved */
 	KP_ERR_OFFSET_MOVED_TO_TIERED_STORAGE = 109,
 };
 

@@ -5,6 +5,8 @@
  *   size int32 (bytes after it) | header (kp_header.h) | body (kp_<api>.h)
  *
  * and every part is delegated. Adding an API = one case in each switch.
+ * replog's private APIs (kp_replog.h) are dispatched like Kafka's: the api
+ * table (kp_api.c) gives them header v2/v1 and flexible bodies.
  */
 #include "kp_message.h"
 
@@ -32,6 +34,18 @@ int kp_request_body_decode(struct kp_reader *r, int16_t api_key, int16_t version
 		return kp_initpid_request_decode(r, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_request_decode(r, version, &body->offset_for_leader_epoch);
+	case KP_API_REPLOG_BROKER_REGISTER:
+		return kp_replog_register_request_decode(r, version, &body->replog_broker_register);
+	case KP_API_REPLOG_BROKER_HEARTBEAT:
+		return kp_replog_heartbeat_request_decode(r, version,
+							  &body->replog_broker_heartbeat);
+	case KP_API_REPLOG_ALTER_PARTITION:
+		return kp_replog_alter_request_decode(r, version, &body->replog_alter_partition);
+	case KP_API_REPLOG_DESCRIBE_REPLICAS:
+		return kp_replog_describe_request_decode(r, version,
+							 &body->replog_describe_replicas);
+	case KP_API_REPLOG_LIST_DISCARDED:
+		return kp_replog_discarded_request_decode(r, version, &body->replog_list_discarded);
 	default:
 		return kp_reader_fail(r, KP_EUNSUPPORTED_API);
 	}
@@ -59,6 +73,18 @@ int kp_request_body_encode(struct kp_writer *w, int16_t api_key, int16_t version
 		return kp_initpid_request_encode(w, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_request_encode(w, version, &body->offset_for_leader_epoch);
+	case KP_API_REPLOG_BROKER_REGISTER:
+		return kp_replog_register_request_encode(w, version, &body->replog_broker_register);
+	case KP_API_REPLOG_BROKER_HEARTBEAT:
+		return kp_replog_heartbeat_request_encode(w, version,
+							  &body->replog_broker_heartbeat);
+	case KP_API_REPLOG_ALTER_PARTITION:
+		return kp_replog_alter_request_encode(w, version, &body->replog_alter_partition);
+	case KP_API_REPLOG_DESCRIBE_REPLICAS:
+		return kp_replog_describe_request_encode(w, version,
+							 &body->replog_describe_replicas);
+	case KP_API_REPLOG_LIST_DISCARDED:
+		return kp_replog_discarded_request_encode(w, version, &body->replog_list_discarded);
 	default:
 		return kp_writer_fail(w, KP_EUNSUPPORTED_API);
 	}
@@ -86,6 +112,20 @@ int kp_response_body_decode(struct kp_reader *r, int16_t api_key, int16_t versio
 		return kp_initpid_response_decode(r, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_response_decode(r, version, &body->offset_for_leader_epoch);
+	case KP_API_REPLOG_BROKER_REGISTER:
+		return kp_replog_register_response_decode(r, version,
+							  &body->replog_broker_register);
+	case KP_API_REPLOG_BROKER_HEARTBEAT:
+		return kp_replog_heartbeat_response_decode(r, version,
+							   &body->replog_broker_heartbeat);
+	case KP_API_REPLOG_ALTER_PARTITION:
+		return kp_replog_alter_response_decode(r, version, &body->replog_alter_partition);
+	case KP_API_REPLOG_DESCRIBE_REPLICAS:
+		return kp_replog_describe_response_decode(r, version,
+							  &body->replog_describe_replicas);
+	case KP_API_REPLOG_LIST_DISCARDED:
+		return kp_replog_discarded_response_decode(r, version,
+							   &body->replog_list_discarded);
 	default:
 		return kp_reader_fail(r, KP_EUNSUPPORTED_API);
 	}
@@ -113,6 +153,20 @@ int kp_response_body_encode(struct kp_writer *w, int16_t api_key, int16_t versio
 		return kp_initpid_response_encode(w, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_response_encode(w, version, &body->offset_for_leader_epoch);
+	case KP_API_REPLOG_BROKER_REGISTER:
+		return kp_replog_register_response_encode(w, version,
+							  &body->replog_broker_register);
+	case KP_API_REPLOG_BROKER_HEARTBEAT:
+		return kp_replog_heartbeat_response_encode(w, version,
+							   &body->replog_broker_heartbeat);
+	case KP_API_REPLOG_ALTER_PARTITION:
+		return kp_replog_alter_response_encode(w, version, &body->replog_alter_partition);
+	case KP_API_REPLOG_DESCRIBE_REPLICAS:
+		return kp_replog_describe_response_encode(w, version,
+							  &body->replog_describe_replicas);
+	case KP_API_REPLOG_LIST_DISCARDED:
+		return kp_replog_discarded_response_encode(w, version,
+							   &body->replog_list_discarded);
 	default:
 		return kp_writer_fail(w, KP_EUNSUPPORTED_API);
 	}

@@ -23,6 +23,7 @@
 #include "kp_listoffsets.h"
 #include "kp_metadata.h"
 #include "kp_produce.h"
+#include "kp_replog.h"
 #include "kp_topics.h"
 
 /* The member to use is the one named after the api key. */
@@ -36,6 +37,11 @@ union kp_request_body {
 	struct kp_deletetopics_request delete_topics;
 	struct kp_initpid_request init_producer_id;
 	struct kp_epoch_request offset_for_leader_epoch;
+	struct kp_replog_register_request replog_broker_register;
+	struct kp_replog_heartbeat_request replog_broker_heartbeat;
+	struct kp_replog_alter_request replog_alter_partition;
+	struct kp_replog_describe_request replog_describe_replicas;
+	struct kp_replog_discarded_request replog_list_discarded;
 };
 
 union kp_response_body {
@@ -48,6 +54,11 @@ union kp_response_body {
 	struct kp_deletetopics_response delete_topics;
 	struct kp_initpid_response init_producer_id;
 	struct kp_epoch_response offset_for_leader_epoch;
+	struct kp_replog_register_response replog_broker_register;
+	struct kp_replog_heartbeat_response replog_broker_heartbeat;
+	struct kp_replog_alter_response replog_alter_partition;
+	struct kp_replog_describe_response replog_describe_replicas;
+	struct kp_replog_discarded_response replog_list_discarded;
 };
 
 /* Body codecs by api key. Outcomes as for the per-API functions, plus
