@@ -142,6 +142,22 @@ int epoch_cache_assign(struct epoch_cache *ec, int32_t epoch, int64_t start_offs
 	return rc;
 }
 
+int epoch_cache_begin(struct epoch_cache *ec, int32_t epoch, int64_t leo)
+{
+	if (ec->ec_count > 0) {
+		struct epoch_entry *last = &ec->ec_entries[ec->ec_count - 1];
+		if (epoch > last->ee_epoch && leo == last->ee_start_offset) {
+			int32_t old = last->ee_epoch;
+			last->ee_epoch = epoch;
+			int rc = epoch_cache_persist(ec);
+			if (rc < 0)
+				last->ee_epoch = old;
+			return rc;
+		}
+	}
+	return epoch_cache_assign(ec, epoch, leo);
+}
+
 /* Index of the last entry with epoch <= `epoch`, or -1. */
 static int64_t epoch_cache_floor(const struct epoch_cache *ec, int32_t epoch)
 {

@@ -48,6 +48,13 @@ int32_t epoch_cache_latest(const struct epoch_cache *ec);
  * RL_EFULL, or -errno from the write (the entry is then not recorded). */
 int epoch_cache_assign(struct epoch_cache *ec, int32_t epoch, int64_t start_offset);
 
+/* A new leader's epoch begins at the log end `leo` (recorded before it
+ * appends anything, so it can answer for the epoch at once: KIP-279). Like
+ * epoch_cache_assign, except that when the latest entry also starts at
+ * `leo` — its epoch wrote nothing — the new epoch replaces it. The caller
+ * must pass the true log end. */
+int epoch_cache_begin(struct epoch_cache *ec, int32_t epoch, int64_t leo);
+
 /* The answer to OffsetForLeaderEpoch(epoch) given the log end offset `leo`,
  * exactly as Kafka's leader-epoch cache answers it (KIP-101/279):
  *   epoch == latest            -> (latest, leo)

@@ -529,6 +529,18 @@ int plog_append_replica(struct plog *log, struct plog_append *pa, uint8_t *bytes
 	return plog_append(log, pa, bytes, len, true, -1);
 }
 
+int plog_begin_epoch(struct plog *log, int32_t leader_epoch)
+{
+	int32_t latest = epoch_cache_latest(&log->lg_epochs);
+	if (leader_epoch == latest)
+		return 0;
+	if (leader_epoch < latest)
+		return RL_EORDER;
+	/* lg_end is assigned when an append is queued, so it is final even
+	 * with writes in flight. */
+	return epoch_cache_begin(&log->lg_epochs, leader_epoch, log->lg_end);
+}
+
 int plog_wait_idle(struct plog *log)
 {
 	return io_run_until_zero(log->lg_io, &log->lg_io_pending);

@@ -150,6 +150,12 @@ int plog_append_leader(struct plog *log, struct plog_append *pa, uint8_t *bytes,
  * first. Errors as above, plus RL_EORDER for an offset mismatch. */
 int plog_append_replica(struct plog *log, struct plog_append *pa, uint8_t *bytes, size_t len);
 
+/* This replica becomes leader in `leader_epoch`: record (and fsync) that
+ * the epoch starts at the log end, before any batch of it is appended, so
+ * the leader can answer OffsetForLeaderEpoch for it at once (KIP-279).
+ * Returns 0, RL_EORDER for an epoch older than the latest, or -errno. */
+int plog_begin_epoch(struct plog *log, int32_t leader_epoch);
+
 /* A readable range of whole batches inside one segment. */
 struct plog_slice {
 	struct segment *ps_seg; /* referenced; release with plog_slice_release */
