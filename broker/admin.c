@@ -11,15 +11,23 @@
  * twice in one request (INVALID_REQUEST). validate_only checks everything
  * and creates nothing. Every error carries a message (v1+).
  *
+ * Both are answered by the controller only (NOT_CONTROLLER elsewhere: Kafka
+ * admin clients send them to the controller Metadata names), once the
+ * controller's records are durable. Replicas are assigned round-robin over
+ * the live brokers with leaders spread evenly (controller.c).
+ *
  * DeleteTopics: UNKNOWN_TOPIC_OR_PARTITION for a topic that is not there;
- * otherwise the topic disappears at once and its files once idle.
+ * otherwise the topic disappears from the metadata, and every broker
+ * removes its files once idle.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api.h"
 #include "broker.h"
+#include "cluster.h"
 #include "conn.h"
+#include "controller.h"
 #include "kp_api.h"
 
 #define ADMIN_MSG_MAX 256
@@ -100,84 +108,137 @@ static int admin_topic_config(struct broker *b, int16_t version,
 	return 0;
 }
 
-static int admin_create_one(struct broker *b, struct kreq *rq,
-			    const struct kp_createtopics_topic *t, char *msg, size_t cap)
+/* One CreateTopics or DeleteTopics request, answered when the controller
+ * has made every topic's records durable. */
+struct admin_state {
+	struct kreq *as_rq;
+	union kp_response_body as_resp;
+	int as_pending;
+};
+
+struct admin_item {
+	struct admin_state *ai_state;
+	int32_t ai_index;
+};
+
+static void admin_finish(struct admin_state *as)
 {
-	const struct kp_createtopics_request *req = &rq->rq_body.create_topics;
-	int16_t version = rq->rq_hdr.request_api_version;
-	if (!topics_valid_name(t->name.ptr, t->name.len, msg, cap))
-		return KP_ERR_INVALID_TOPIC_EXCEPTION;
-	if (topics_find(b->b_topics, t->name.ptr, t->name.len)) {
-		snprintf(msg, cap, "topic \"%.*s\" already exists", t->name.len, t->name.ptr);
-		return KP_ERR_TOPIC_ALREADY_EXISTS;
-	}
-	struct topic_config tc;
-	int err = admin_topic_config(b, version, t, &tc, msg, cap);
-	if (err)
-		return err;
-	if (req->validate_only) {
-		if (tc.tc_replication_factor > b->b_cfg.bc_broker_count) {
-			snprintf(msg, cap, "replication factor %d is not possible with %d broker%s",
-				 tc.tc_replication_factor, b->b_cfg.bc_broker_count,
-				 b->b_cfg.bc_broker_count == 1 ? "" : "s");
-			return KP_ERR_INVALID_REPLICATION_FACTOR;
-		}
-		if (topic_config_validate(&tc, b->b_cfg.bc_broker_count, msg, cap) < 0)
-			return KP_ERR_INVALID_CONFIG;
-		return 0;
-	}
-	return topics_create(b->b_topics, t->name.ptr, t->name.len, &tc, NULL, msg, cap);
+	if (--as->as_pending > 0)
+		return;
+	kreq_respond(as->as_rq, &as->as_resp);
+	kreq_unref(as->as_rq);
+}
+
+static void admin_created(void *ctx, int err, const char *msg, int64_t value)
+{
+	struct admin_item *ai = ctx;
+	struct admin_state *as = ai->ai_state;
+	(void)value;
+	struct kp_createtopics_topic_result *r = &as->as_resp.create_topics.topics[ai->ai_index];
+	r->error_code = (int16_t)err;
+	r->error_message = err && msg ? admin_message(as->as_rq, msg) : KP_STR_NULL;
+	admin_finish(as);
+}
+
+static void admin_deleted(void *ctx, int err, const char *msg, int64_t value)
+{
+	struct admin_item *ai = ctx;
+	(void)msg;
+	(void)value;
+	ai->ai_state->as_resp.delete_topics.responses[ai->ai_index].error_code = (int16_t)err;
+	admin_finish(ai->ai_state);
+}
+
+static struct admin_state *admin_begin(struct kreq *rq, int32_t n, struct admin_item **items)
+{
+	struct admin_state *as = kreq_alloc(rq, 1, sizeof(*as));
+	*items = n ? kreq_alloc(rq, (size_t)n, sizeof(**items)) : NULL;
+	if (!as || (n && !*items))
+		return NULL;
+	as->as_rq = rq;
+	as->as_pending = 1; /* held while the topics are handed out */
+	kreq_ref(rq);
+	return as;
 }
 
 void createtopics_handle(struct broker *b, struct kreq *rq)
 {
 	const struct kp_createtopics_request *req = &rq->rq_body.create_topics;
-	union kp_response_body resp;
-	struct kp_createtopics_response *r = &resp.create_topics;
-	memset(r, 0, sizeof(*r));
-	r->topics = kreq_alloc(rq, (size_t)req->topics_count, sizeof(*r->topics));
-	if (req->topics_count && !r->topics) {
+	int16_t version = rq->rq_hdr.request_api_version;
+	struct admin_item *items;
+	struct admin_state *as = admin_begin(rq, req->topics_count, &items);
+	struct kp_createtopics_response *r = as ? &as->as_resp.create_topics : NULL;
+	if (r)
+		r->topics = kreq_alloc(rq, (size_t)req->topics_count, sizeof(*r->topics));
+	if (!as || (req->topics_count && !r->topics)) {
 		conn_close(rq->rq_conn, "no memory for a CreateTopics response");
+		if (as)
+			kreq_unref(rq);
 		return;
 	}
 	r->topics_count = req->topics_count;
+	struct controller *ctl = cluster_controller(b);
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		const struct kp_createtopics_topic *t = &req->topics[i];
 		char msg[ADMIN_MSG_MAX] = "";
-		int err;
-		if (admin_named_twice(req, i)) {
+		int err = 0;
+		struct topic_config tc;
+		r->topics[i].name = t->name;
+		if (!ctl) {
+			snprintf(msg, sizeof(msg), "this broker is not the controller (broker %d is)",
+				 cluster_controller_id(b));
+			err = KP_ERR_NOT_CONTROLLER;
+		} else if (admin_named_twice(req, i)) {
 			snprintf(msg, sizeof(msg), "topic \"%.*s\" is named more than once",
 				 t->name.len > 0 ? t->name.len : 0, t->name.ptr ? t->name.ptr : "");
 			err = KP_ERR_INVALID_REQUEST;
-		} else {
-			err = admin_create_one(b, rq, t, msg, sizeof(msg));
+		} else if (!topics_valid_name(t->name.ptr, t->name.len, msg, sizeof(msg))) {
+			err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+		} else if ((err = admin_topic_config(b, version, t, &tc, msg, sizeof(msg))) == 0 &&
+			   topic_config_validate(&tc, b->b_cfg.bc_broker_count, msg, sizeof(msg)) < 0) {
+			err = tc.tc_replication_factor > b->b_cfg.bc_broker_count
+				      ? KP_ERR_INVALID_REPLICATION_FACTOR
+				      : KP_ERR_INVALID_CONFIG;
 		}
-		r->topics[i].name = t->name;
-		r->topics[i].error_code = (int16_t)err;
-		r->topics[i].error_message = err ? admin_message(rq, msg) : KP_STR_NULL;
+		if (err) {
+			r->topics[i].error_code = (int16_t)err;
+			r->topics[i].error_message = admin_message(rq, msg);
+			continue;
+		}
+		items[i] = (struct admin_item){.ai_state = as, .ai_index = i};
+		as->as_pending++;
+		ctl_create_topic(ctl, t->name.ptr, t->name.len, &tc, req->validate_only, admin_created,
+				 &items[i]);
 	}
-	kreq_respond(rq, &resp);
+	admin_finish(as);
 }
 
 void deletetopics_handle(struct broker *b, struct kreq *rq)
 {
 	const struct kp_deletetopics_request *req = &rq->rq_body.delete_topics;
-	union kp_response_body resp;
-	struct kp_deletetopics_response *r = &resp.delete_topics;
-	memset(r, 0, sizeof(*r));
-	r->responses = kreq_alloc(rq, (size_t)req->topic_names_count, sizeof(*r->responses));
-	if (req->topic_names_count && !r->responses) {
+	struct admin_item *items;
+	struct admin_state *as = admin_begin(rq, req->topic_names_count, &items);
+	struct kp_deletetopics_response *r = as ? &as->as_resp.delete_topics : NULL;
+	if (r)
+		r->responses = kreq_alloc(rq, (size_t)req->topic_names_count, sizeof(*r->responses));
+	if (!as || (req->topic_names_count && !r->responses)) {
 		conn_close(rq->rq_conn, "no memory for a DeleteTopics response");
+		if (as)
+			kreq_unref(rq);
 		return;
 	}
 	r->responses_count = req->topic_names_count;
+	struct controller *ctl = cluster_controller(b);
 	for (int32_t i = 0; i < req->topic_names_count; i++) {
 		struct kp_str name = req->topic_names[i];
-		struct topic *t =
-			name.len > 0 ? topics_find(b->b_topics, name.ptr, name.len) : NULL;
 		r->responses[i].name = name;
-		r->responses[i].error_code = t ? (int16_t)topics_delete(b->b_topics, t)
-					       : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		if (!ctl) {
+			r->responses[i].error_code = KP_ERR_NOT_CONTROLLER;
+			continue;
+		}
+		items[i] = (struct admin_item){.ai_state = as, .ai_index = i};
+		as->as_pending++;
+		ctl_delete_topic(ctl, name.ptr, name.len > 0 ? name.len : 0, admin_deleted, &items[i]);
 	}
-	kreq_respond(rq, &resp);
+	admin_finish(as);
 }

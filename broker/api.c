@@ -14,7 +14,9 @@
 
 #include "blog.h"
 #include "broker.h"
+#include "cluster.h"
 #include "conn.h"
+#include "replica.h"
 #include "kp_api.h"
 #include "kp_message.h"
 #include "rlassert.h"
@@ -24,13 +26,19 @@
 #define API_ARENA_RATIO	    8
 
 static const struct api_entry api_entries[] = {
-	{KP_API_PRODUCE, 3, 7, produce_handle},
-	{KP_API_FETCH, 4, 11, fetch_handle},
-	{KP_API_LIST_OFFSETS, 0, 2, listoffsets_handle},
-	{KP_API_METADATA, 0, 8, metadata_handle},
-	{KP_API_API_VERSIONS, 0, 3, api_versions_handle},
-	{KP_API_CREATE_TOPICS, 0, 4, createtopics_handle},
-	{KP_API_DELETE_TOPICS, 0, 3, deletetopics_handle},
+	{KP_API_PRODUCE, 3, 7, produce_handle, false},
+	{KP_API_FETCH, 4, 11, fetch_handle, false},
+	{KP_API_LIST_OFFSETS, 0, 2, listoffsets_handle, false},
+	{KP_API_METADATA, 0, 8, metadata_handle, false},
+	{KP_API_API_VERSIONS, 0, 3, api_versions_handle, false},
+	{KP_API_CREATE_TOPICS, 0, 4, createtopics_handle, false},
+	{KP_API_DELETE_TOPICS, 0, 3, deletetopics_handle, false},
+	{KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 3, epochs_handle, false},
+	{KP_API_REPLOG_BROKER_REGISTER, 0, 0, replog_register_handle, true},
+	{KP_API_REPLOG_BROKER_HEARTBEAT, 0, 0, replog_heartbeat_handle, true},
+	{KP_API_REPLOG_ALTER_PARTITION, 0, 0, replog_alter_handle, true},
+	{KP_API_REPLOG_DESCRIBE_REPLICAS, 0, 0, replog_describe_handle, true},
+	{KP_API_REPLOG_LIST_DISCARDED, 0, 0, replog_discarded_handle, true},
 };
 
 const struct api_entry *api_table(int *count)
@@ -50,16 +58,25 @@ static const struct api_entry *api_find(int16_t key)
 /* Bytes a response of this request may need beyond what decoding used. */
 static size_t api_response_reserve(struct broker *b, const struct kreq *rq)
 {
-	if (rq->rq_hdr.request_api_key != KP_API_METADATA)
-		return 0;
-	size_t bytes = 4096;
-	uint32_t n = topics_count(b->b_topics);
-	for (uint32_t i = 0; i < n; i++) {
-		struct topic *t = topics_at(b->b_topics, i);
-		bytes += sizeof(struct kp_metadata_response_topic) + 64 +
-			 (size_t)t->tp_partition_count *
-				 (sizeof(struct kp_metadata_response_partition) + 3 * 8 + 32);
+	int16_t key = rq->rq_hdr.request_api_key;
+	const struct meta_image *mi = cluster_image(b);
+	if (key == KP_API_REPLOG_LIST_DISCARDED)
+		return 65536 + REPLOG_DISCARDED_MAX * (sizeof(struct kp_replog_discarded_entry) + 512);
+	if (key == KP_API_REPLOG_DESCRIBE_REPLICAS) {
+		size_t bytes = 65536;
+		uint32_t n = topics_count(b->b_topics);
+		for (uint32_t i = 0; i < n; i++)
+			bytes += 256 + (size_t)topics_at(b->b_topics, i)->tp_partition_count *
+					       (sizeof(struct kp_replog_replica) + 4096);
+		return bytes;
 	}
+	if (key != KP_API_METADATA)
+		return 0;
+	size_t bytes = 4096 + (size_t)mi->mi_nbrokers * 300;
+	for (uint32_t i = 0; i < mi->mi_ntopics; i++)
+		bytes += sizeof(struct kp_metadata_response_topic) + 64 +
+			 (size_t)mi->mi_order[i]->mt_npartitions *
+				 (sizeof(struct kp_metadata_response_partition) + 3 * 8 * ISR_MAX_REPLICAS / 4 + 64);
 	return bytes;
 }
 
@@ -167,6 +184,12 @@ void api_dispatch(struct broker *b, struct kreq *rq)
 		api_close(rq, "malformed", rc);
 		return;
 	}
+	if (blog_enabled(BLOG_DEBUG)) {
+		char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
+		blog(BLOG_DEBUG, "request", "api", kp_api_name(key), "version", blog_i64(b1, version),
+		     "correlation_id", blog_i64(b2, rq->rq_hdr.correlation_id), "client",
+		     rq->rq_conn->cn_peer, NULL);
+	}
 	/* Room for the response beyond the decoded request. */
 	size_t reserve = api_response_reserve(b, rq);
 	if (reserve && rq->rq_arena.ka_size - kp_arena_used(&rq->rq_arena) < reserve) {
@@ -179,30 +202,13 @@ void api_dispatch(struct broker *b, struct kreq *rq)
 	e->ae_fn(b, rq);
 }
 
-struct topic *api_topic(struct broker *b, const char *name, int len, bool create, int *err)
+bool api_auto_create(struct broker *b, const char *name, int len)
 {
-	struct topic *t = topics_find(b->b_topics, name, len);
-	if (t)
-		return t;
 	char why[256];
-	if (!topics_valid_name(name, len, why, sizeof(why))) {
-		*err = KP_ERR_INVALID_TOPIC_EXCEPTION;
-		return NULL;
-	}
-	if (!create || !b->b_cfg.bc_auto_create_topics) {
-		*err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-		return NULL;
-	}
-	int rc = topics_create(b->b_topics, name, len, &b->b_cfg.bc_topic_defaults, &t, why,
-			       sizeof(why));
-	if (rc) {
-		char cname[TOPIC_NAME_MAX + 1];
-		snprintf(cname, sizeof(cname), "%.*s", len, name);
-		blog(BLOG_WARN, "topic_auto_create_failed", "topic", cname, "error", why, NULL);
-		*err = rc == KP_ERR_TOPIC_ALREADY_EXISTS ? KP_ERR_NONE : rc;
-		return NULL;
-	}
-	return t;
+	if (!b->b_cfg.bc_auto_create_topics || !topics_valid_name(name, len, why, sizeof(why)))
+		return false;
+	cluster_auto_create(b, name, len);
+	return true;
 }
 
 struct partition *api_partition(struct broker *b, const char *name, int len, int32_t index,
@@ -210,7 +216,9 @@ struct partition *api_partition(struct broker *b, const char *name, int len, int
 {
 	struct partition *p = topics_partition(b->b_topics, name, len, index);
 	if (!p) {
-		*err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		*err = meta_partition(cluster_image(b), name, len, index)
+			       ? KP_ERR_NOT_LEADER_OR_FOLLOWER
+			       : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return NULL;
 	}
 	if (p->pt_storage_error) {
@@ -218,5 +226,16 @@ struct partition *api_partition(struct broker *b, const char *name, int len, int
 		return NULL;
 	}
 	*err = KP_ERR_NONE;
+	return p;
+}
+
+struct partition *api_leader_partition(struct broker *b, const char *name, int len,
+				       int32_t index, int *err)
+{
+	struct partition *p = api_partition(b, name, len, index, err);
+	if (p && !replica_is_leader(p)) {
+		*err = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+		return NULL;
+	}
 	return p;
 }

@@ -20,6 +20,9 @@
 struct broker;
 struct kreq;
 
+/* At most this many discarded-write entries in one ListDiscarded answer. */
+#define REPLOG_DISCARDED_MAX 2000
+
 typedef void (*api_handler_fn)(struct broker *b, struct kreq *rq);
 
 struct api_entry {
@@ -27,6 +30,7 @@ struct api_entry {
 	int16_t ae_min;
 	int16_t ae_max;
 	api_handler_fn ae_fn;
+	bool ae_internal; /* replog's own inter-broker API: served, not advertised */
 };
 
 /* The implemented APIs; *count receives how many. */
@@ -44,14 +48,24 @@ void fetch_handle(struct broker *b, struct kreq *rq);
 void listoffsets_handle(struct broker *b, struct kreq *rq);
 void createtopics_handle(struct broker *b, struct kreq *rq);
 void deletetopics_handle(struct broker *b, struct kreq *rq);
+void epochs_handle(struct broker *b, struct kreq *rq);
+void replog_register_handle(struct broker *b, struct kreq *rq);
+void replog_heartbeat_handle(struct broker *b, struct kreq *rq);
+void replog_alter_handle(struct broker *b, struct kreq *rq);
+void replog_describe_handle(struct broker *b, struct kreq *rq);
+void replog_discarded_handle(struct broker *b, struct kreq *rq);
 
-/* Find a topic, creating it when auto_create_topics allows and `create`
- * is set. NULL with *err = a Kafka error code otherwise. */
-struct topic *api_topic(struct broker *b, const char *name, int len, bool create, int *err);
-
-/* The partition a request names, or NULL with *err = a Kafka error code
- * (UNKNOWN_TOPIC_OR_PARTITION, or KAFKA_STORAGE_ERROR when fenced). */
+/* The replica of a partition hosted here, or NULL with *err = a Kafka error
+ * code: UNKNOWN_TOPIC_OR_PARTITION when the cluster has no such partition,
+ * NOT_LEADER_OR_FOLLOWER when it lives on other brokers,
+ * KAFKA_STORAGE_ERROR when its log here is fenced. */
 struct partition *api_partition(struct broker *b, const char *name, int len, int32_t index,
 				int *err);
+/* The same, and this broker must lead it (else NOT_LEADER_OR_FOLLOWER). */
+struct partition *api_leader_partition(struct broker *b, const char *name, int len,
+				       int32_t index, int *err);
+/* Ask for an unknown topic to be created, if auto_create_topics allows.
+ * Returns true when a creation was requested. */
+bool api_auto_create(struct broker *b, const char *name, int len);
 
 #endif

@@ -24,7 +24,9 @@
 
 #include "blog.h"
 #include "checkpoint.h"
+#include "cluster.h"
 #include "conn.h"
+#include "replica.h"
 #include "rlerr.h"
 
 #define BROKER_RING_ENTRIES	 4096
@@ -32,6 +34,7 @@
 #define BROKER_SHUTDOWN_GRACE_MS 10000
 #define BROKER_HOUSEKEEPING_MS	 5000
 #define BROKER_ACCEPT_RETRY_MS	 100
+#define BROKER_CLEAN_MARKER	 ".broker-clean-shutdown"
 
 /* ---- meta.properties -------------------------------------------------- */
 
@@ -58,6 +61,85 @@ static void broker_new_cluster_id(char *out, size_t cap)
 	out[n] = '\0';
 }
 
+static bool broker_is_controller(const struct broker *b)
+{
+	return b->b_cfg.bc_controllers[0] == b->b_cfg.bc_id;
+}
+
+/* meta.properties ties a data directory to one broker id and one cluster.
+ * The controller's names the cluster; another broker's gets the cluster id
+ * once it has read it from the controller (broker_adopt_cluster_id). */
+static int broker_write_meta(struct broker *b, int dfd)
+{
+	char text[256];
+	int n = b->b_cluster_id[0]
+			? snprintf(text, sizeof(text), "version=1\ncluster.id=%s\nnode.id=%d\n",
+				   b->b_cluster_id, b->b_cfg.bc_id)
+			: snprintf(text, sizeof(text), "version=1\nnode.id=%d\n", b->b_cfg.bc_id);
+	int rc = checkpoint_write(dfd, "meta.properties", text, (size_t)n);
+	if (rc < 0)
+		blog(BLOG_ERROR, "meta_properties_write_failed", "data_dir", b->b_cfg.bc_data_dir,
+		     "error", rl_strerror(rc), NULL);
+	return rc;
+}
+
+static int broker_read_meta(struct broker *b, int dfd)
+{
+	const char *dir = b->b_cfg.bc_data_dir;
+	char text[512];
+	int n = checkpoint_read(dfd, "meta.properties", text, sizeof(text));
+	if (n == -ENOENT) {
+		if (broker_is_controller(b))
+			broker_new_cluster_id(b->b_cluster_id, sizeof(b->b_cluster_id));
+		return broker_write_meta(b, dfd);
+	}
+	if (n < 0) {
+		blog(BLOG_ERROR, "start_failed", "reason", "cannot read meta.properties",
+		     "data_dir", dir, "error", rl_strerror(n), NULL);
+		return -1;
+	}
+	char *cid = strstr(text, "cluster.id="), *nid = strstr(text, "node.id=");
+	long node = nid ? strtol(nid + 8, NULL, 10) : -1;
+	if (!nid || (cid && sscanf(cid + 11, "%63[A-Za-z0-9_-]", b->b_cluster_id) != 1)) {
+		blog(BLOG_ERROR, "start_failed", "reason", "meta.properties is damaged",
+		     "data_dir", dir, NULL);
+		return -1;
+	}
+	if (node != b->b_cfg.bc_id) {
+		char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
+		blog(BLOG_ERROR, "start_failed", "reason", "data_dir belongs to another broker id",
+		     "data_dir", dir, "dir_node_id", blog_i64(b1, node), "config_id",
+		     blog_i64(b2, b->b_cfg.bc_id), NULL);
+		return -1;
+	}
+	if (!cid && broker_is_controller(b)) {
+		broker_new_cluster_id(b->b_cluster_id, sizeof(b->b_cluster_id));
+		return broker_write_meta(b, dfd);
+	}
+	return 0;
+}
+
+int broker_adopt_cluster_id(struct broker *b, const char *id)
+{
+	if (strcmp(b->b_cluster_id, id) == 0)
+		return 0;
+	if (b->b_cluster_id[0]) {
+		blog(BLOG_ERROR, "wrong_cluster", "reason",
+		     "data_dir belongs to another cluster than the controller's", "data_dir",
+		     b->b_cfg.bc_data_dir, "cluster_id", b->b_cluster_id, "controller_cluster_id", id,
+		     NULL);
+		return -1;
+	}
+	snprintf(b->b_cluster_id, sizeof(b->b_cluster_id), "%s", id);
+	int dfd = open(b->b_cfg.bc_data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = dfd < 0 ? -errno : broker_write_meta(b, dfd);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc == 0)
+		blog(BLOG_INFO, "cluster_joined", "cluster_id", id, NULL);
+	return rc < 0 ? -1 : 0;
+}
+
 static int broker_meta(struct broker *b)
 {
 	const char *dir = b->b_cfg.bc_data_dir;
@@ -72,41 +154,26 @@ static int broker_meta(struct broker *b)
 		     "error", strerror(errno), NULL);
 		return -1;
 	}
-	char text[512];
-	int n = checkpoint_read(dfd, "meta.properties", text, sizeof(text));
-	int rc = 0;
-	if (n >= 0) {
-		char *cid = strstr(text, "cluster.id="), *nid = strstr(text, "node.id=");
-		long node = nid ? strtol(nid + 8, NULL, 10) : -1;
-		if (!cid || !nid) {
-			blog(BLOG_ERROR, "start_failed", "reason", "meta.properties is damaged",
-			     "data_dir", dir, NULL);
+	int rc = broker_read_meta(b, dfd);
+	/* Was the previous stop clean (every log closed)? Consumed here: from
+	 * now on a crash is an unclean shutdown. */
+	if (rc >= 0 && faccessat(dfd, BROKER_CLEAN_MARKER, F_OK, 0) == 0) {
+		b->b_clean_start = true;
+		if (unlinkat(dfd, BROKER_CLEAN_MARKER, 0) < 0 || fsync(dfd) < 0)
 			rc = -1;
-		} else if (node != b->b_cfg.bc_id) {
-			char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
-			blog(BLOG_ERROR, "start_failed", "reason",
-			     "data_dir belongs to another broker id", "data_dir", dir,
-			     "dir_node_id", blog_i64(b1, node), "config_id",
-			     blog_i64(b2, b->b_cfg.bc_id), NULL);
-			rc = -1;
-		} else {
-			sscanf(cid + 11, "%63[A-Za-z0-9_-]", b->b_cluster_id);
-		}
-	} else if (n == -ENOENT) {
-		broker_new_cluster_id(b->b_cluster_id, sizeof(b->b_cluster_id));
-		n = snprintf(text, sizeof(text), "version=1\ncluster.id=%s\nnode.id=%d\n",
-			     b->b_cluster_id, b->b_cfg.bc_id);
-		rc = checkpoint_write(dfd, "meta.properties", text, (size_t)n);
-		if (rc < 0)
-			blog(BLOG_ERROR, "start_failed", "reason", "cannot write meta.properties",
-			     "data_dir", dir, "error", rl_strerror(rc), NULL);
-	} else {
-		blog(BLOG_ERROR, "start_failed", "reason", "cannot read meta.properties",
-		     "data_dir", dir, "error", rl_strerror(n), NULL);
-		rc = -1;
 	}
 	close(dfd);
 	return rc < 0 ? -1 : 0;
+}
+
+/* After every log closed cleanly: the next start may say so. */
+static void broker_mark_clean(struct broker *b)
+{
+	int dfd = open(b->b_cfg.bc_data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	checkpoint_write(dfd, BROKER_CLEAN_MARKER, "", 0);
+	close(dfd);
 }
 
 /* ---- listening -------------------------------------------------------- */
@@ -246,6 +313,7 @@ static void broker_tick(struct timer *t)
 	if (housekeeping)
 		b->b_last_housekeeping_ms = b->b_reactor.re_now_ms;
 	topics_tick(b->b_topics, housekeeping);
+	cluster_tick(b);
 	timer_arm(&b->b_reactor.re_timers, &b->b_tick, b->b_reactor.re_now_ms + broker_tick_ms(b));
 }
 
@@ -280,7 +348,8 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 		.te_io = reactor_engine(&b->b_reactor),
 		.te_flush_interval_ms = cfg->bc_flush_interval_ms,
 		.te_flush_bytes = cfg->bc_flush_bytes,
-		.te_broker_count = cfg->bc_broker_count,
+		.te_on_progress = replica_on_progress,
+		.te_ctx = b,
 	};
 	if (topics_open(&env, &b->b_topics, err, sizeof(err)) < 0) {
 		blog(BLOG_ERROR, "start_failed", "reason", "cannot open topics", "error", err,
@@ -288,7 +357,8 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 		reactor_deinit(&b->b_reactor);
 		return -1;
 	}
-	if (broker_listen(b) < 0 || broker_signals(b) < 0) {
+	if (broker_listen(b) < 0 || broker_signals(b) < 0 || cluster_start(b) < 0) {
+		cluster_stop(b);
 		topics_close(b->b_topics);
 		reactor_deinit(&b->b_reactor);
 		return -1;
@@ -310,20 +380,37 @@ void broker_stop(struct broker *b, const char *why)
 	if (b->b_stopping)
 		return;
 	b->b_stopping = true;
-	b->b_stop_deadline_ms = b->b_reactor.re_now_ms + BROKER_SHUTDOWN_GRACE_MS;
+	b->b_stop_began_ms = b->b_reactor.re_now_ms;
+	b->b_stop_deadline_ms = INT64_MAX;
 	blog(BLOG_INFO, "broker_stopping", "reason", why, NULL);
+	/* Controlled shutdown: leaderships move first, while we still serve. */
+	cluster_begin_shutdown(b);
+}
+
+/* Stopping, phase 1: the controller moved what could move (bounded by a
+ * session timeout: without a controller there is nobody to ask). */
+static bool broker_handed_over(struct broker *b)
+{
+	return cluster_shutdown_ready(b) ||
+	       b->b_reactor.re_now_ms >= b->b_stop_began_ms + b->b_cfg.bc_session_timeout_ms;
+}
+
+/* Stopping, phase 2: in-flight work drains and every log flushes. */
+static bool broker_drained(struct broker *b)
+{
+	topics_flush_all(b->b_topics);
+	return topics_quiet(b->b_topics) || b->b_reactor.re_now_ms >= b->b_stop_deadline_ms;
+}
+
+static void broker_stop_serving(struct broker *b)
+{
+	b->b_serving_stopped = true;
+	b->b_stop_deadline_ms = b->b_reactor.re_now_ms + BROKER_SHUTDOWN_GRACE_MS;
 	if (b->b_listen_fd >= 0) {
 		shutdown(b->b_listen_fd, SHUT_RDWR);
 		reactor_cancel_fd(&b->b_reactor, b->b_listen_fd);
 	}
 	topics_flush_all(b->b_topics);
-}
-
-/* Stopping, phase 1: in-flight work drains and every log flushes. */
-static bool broker_drained(struct broker *b)
-{
-	topics_flush_all(b->b_topics);
-	return topics_quiet(b->b_topics) || b->b_reactor.re_now_ms >= b->b_stop_deadline_ms;
 }
 
 int broker_run(struct broker *b)
@@ -339,9 +426,15 @@ int broker_run(struct broker *b)
 		topics_reap(b->b_topics);
 		if (!b->b_stopping)
 			continue;
+		if (!b->b_serving_stopped) {
+			if (!broker_handed_over(b))
+				continue;
+			broker_stop_serving(b);
+		}
 		if (!conns_closed && broker_drained(b)) {
 			while (b->b_conns)
 				conn_close(b->b_conns, "broker shutting down");
+			cluster_stop(b);
 			conns_closed = true;
 		}
 		if (conns_closed && !b->b_accept_inflight && topics_quiet(b->b_topics) &&
@@ -353,10 +446,14 @@ int broker_run(struct broker *b)
 	}
 	timer_cancel(&b->b_reactor.re_timers, &b->b_tick);
 	timer_cancel(&b->b_reactor.re_timers, &b->b_accept_retry);
+	if (!conns_closed)
+		cluster_stop(b);
 	int rc = topics_close(b->b_topics);
 	if (rc < 0) {
 		blog(BLOG_ERROR, "shutdown_unclean", "error", rl_strerror(rc), NULL);
 		b->b_exit_code = 1;
+	} else {
+		broker_mark_clean(b);
 	}
 	if (b->b_listen_fd >= 0)
 		close(b->b_listen_fd);

@@ -9,10 +9,13 @@
  *                  signalfd;
  *   broker_run     the loop: deliver completions, run timers, reap deleted
  *                  topics, until a signal asks to stop;
- *   stopping       stop accepting and reading new requests, let in-flight
- *                  requests finish (bounded by shutdown_grace_ms), flush
+ *   stopping       controlled shutdown first: the controller moves this
+ *                  broker's leaderships while it still serves (bounded by a
+ *                  session timeout); then stop accepting and reading new
+ *                  requests, let in-flight requests finish (bounded), flush
  *                  every log, close connections, close every log cleanly so
- *                  the next start only checks the tail.
+ *                  the next start only checks the tail, and leave a marker
+ *                  that says so.
  *
  * Everything runs on the one reactor thread; state is owned by it.
  */
@@ -30,11 +33,16 @@
 #include "topics.h"
 
 struct conn;
+struct cluster;
+struct fetcher;
 
 struct broker {
 	struct broker_config b_cfg;
 	struct reactor b_reactor;
 	struct topics *b_topics;
+	struct cluster *b_cluster;
+	struct fetcher *b_fetchers;  /* replication from each leader */
+	bool b_clean_start;          /* the previous stop closed every log cleanly */
 	char b_cluster_id[64];
 
 	int b_listen_fd;
@@ -55,7 +63,9 @@ struct broker {
 	struct timer b_tick; /* periodic work: flush ticks, retention, HW checkpoints */
 	int64_t b_last_housekeeping_ms;
 	struct timer b_accept_retry; /* after EMFILE and the like */
-	bool b_stopping;
+	bool b_stopping;             /* asked to stop: handing over leaderships */
+	bool b_serving_stopped;      /* no longer reading requests: draining */
+	int64_t b_stop_began_ms;
 	int64_t b_stop_deadline_ms;
 	int b_exit_code;
 };
@@ -64,6 +74,10 @@ struct broker {
 int broker_start(struct broker *b, const struct broker_config *cfg);
 /* Runs until stopped; returns the process exit code. */
 int broker_run(struct broker *b);
+/* Learn the cluster id from the controller's metadata: recorded in
+ * meta.properties the first time; -1 (logged) when the data directory
+ * belongs to another cluster. */
+int broker_adopt_cluster_id(struct broker *b, const char *id);
 void broker_stop(struct broker *b, const char *why);
 
 /* Resume accepting after a connection closed (max_connections). */

@@ -258,7 +258,8 @@ static void conn_kick_send(struct conn *c)
 static bool conn_may_take_more(const struct conn *c)
 {
 	const struct broker_config *cfg = &c->cn_broker->b_cfg;
-	return !c->cn_closing && !c->cn_close_pending && !c->cn_broker->b_stopping &&
+	return !c->cn_closing && !c->cn_close_pending && c->cn_barriers == 0 &&
+	       !c->cn_broker->b_serving_stopped &&
 	       c->cn_req_count < (uint32_t)cfg->bc_max_inflight_requests &&
 	       c->cn_buffered_bytes < (uint64_t)cfg->bc_max_connection_buffer_bytes;
 }
@@ -462,6 +463,17 @@ struct conn *conn_create(struct broker *b, int fd)
 	     c->cn_peer, NULL);
 	conn_service(c);
 	return c;
+}
+
+void conn_hold(struct conn *c)
+{
+	c->cn_barriers++;
+}
+
+void conn_release(struct conn *c)
+{
+	if (c->cn_barriers > 0 && --c->cn_barriers == 0)
+		conn_service(c);
 }
 
 void conn_close_after_responses(struct conn *c, const char *why)

@@ -80,6 +80,7 @@ struct conn {
 	bool cn_busy;	       /* inside conn_service: no re-entry */
 	bool cn_close_pending; /* close once earlier responses are sent */
 	char cn_close_why[256];
+	int cn_barriers; /* requests holding later ones back (conn_hold) */
 	bool cn_again; /* more service was asked for meanwhile */
 	/* receiving */
 	struct io_op cn_recv_op;
@@ -109,6 +110,12 @@ void conn_close(struct conn *c, const char *why);
  * (Kafka serves a connection one request at a time, so a client expects
  * those answers), then close. */
 void conn_close_after_responses(struct conn *c, const char *why);
+
+/* A request that waits before doing its work (a produce waiting for its
+ * topic to be created) must not be overtaken by the requests after it on
+ * its connection: hold the connection until it starts. */
+void conn_hold(struct conn *c);
+void conn_release(struct conn *c);
 
 /* Handlers finish a request with one of these. */
 void kreq_respond(struct kreq *rq, const union kp_response_body *resp);

@@ -16,7 +16,13 @@
  * progress past a batch bigger than its limits), then one buffer of the
  * total size and a copy of every slice into it.
  *
- * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE
+ * Followers (replica_id >= 0) read everything written on the leader, not
+ * only below the HW; the offset each one fetches from is recorded as its
+ * LEO (isr/: it may move the HW and the ISR). Consumers read from the
+ * leader only.
+ *
+ * Errors per partition: NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
+ * OFFSET_OUT_OF_RANGE
  * (below the log start or above the log end), FENCED_LEADER_EPOCH and
  * UNKNOWN_LEADER_EPOCH (the request's current_leader_epoch, v9+, is older
  * or newer than ours), KAFKA_STORAGE_ERROR. Sessions (KIP-227) are not
@@ -31,6 +37,7 @@
 #include "conn.h"
 #include "kp_api.h"
 #include "partition.h"
+#include "replica.h"
 #include "rlerr.h"
 
 #define FETCH_MAX_RESPONSE_BYTES       (64 << 20)
@@ -40,6 +47,7 @@ struct fetch_state;
 
 struct fetch_part {
 	struct fetch_state *fp_state;
+	int16_t fp_refused;                     /* a follower's fetch refused at arrival */
 	const struct kp_str *fp_topic; /* in the request */
 	const struct kp_fetch_partition *fp_req;
 	struct kp_fetch_partition_data *fp_resp;
@@ -56,13 +64,28 @@ struct fetch_state {
 };
 
 /* Check one partition: a Kafka error, or 0 with *avail = bytes readable. */
+/* Followers read everything written; consumers only below the HW. */
+static bool fetch_is_replica(const struct fetch_part *fp)
+{
+	return fp->fp_state->fs_rq->rq_body.fetch.replica_id >= 0;
+}
+
+static int64_t fetch_limit(const struct fetch_part *fp, const struct partition *p)
+{
+	return fetch_is_replica(fp) ? plog_written_offset(p->pt_log) : p->pt_hw;
+}
+
+/* Check one partition: a Kafka error, or 0 with *avail = bytes readable. */
 static int fetch_check(struct broker *b, const struct fetch_part *fp, struct partition **out,
 		       int64_t *avail)
 {
 	int err;
 	*avail = 0;
-	struct partition *p =
-		api_partition(b, fp->fp_topic->ptr, fp->fp_topic->len, fp->fp_req->partition, &err);
+	*out = NULL;
+	if (fp->fp_refused)
+		return fp->fp_refused;
+	struct partition *p = api_leader_partition(b, fp->fp_topic->ptr, fp->fp_topic->len,
+						   fp->fp_req->partition, &err);
 	*out = p;
 	if (!p)
 		return err;
@@ -74,11 +97,12 @@ static int fetch_check(struct broker *b, const struct fetch_part *fp, struct par
 	int64_t off = fp->fp_req->fetch_offset;
 	if (off < plog_start_offset(p->pt_log) || off > plog_end_offset(p->pt_log))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
-	if (off >= p->pt_hw)
+	int64_t limit = fetch_limit(fp, p);
+	if (off >= limit)
 		return 0;
 	struct plog_slice s;
-	int rc = plog_read(p->pt_log, off, (uint32_t)fp->fp_req->partition_max_bytes, p->pt_hw,
-			   true, &s);
+	int rc = plog_read(p->pt_log, off, (uint32_t)fp->fp_req->partition_max_bytes, limit, true,
+			   &s);
 	if (rc < 0)
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	if (rc == 1) {
@@ -103,9 +127,10 @@ struct fetch_slices {
 	int fsl_n;
 };
 
-/* Pass 1 for one partition: the slices to send. */
+/* Pass 1 for one partition: the slices to send, below `limit`. */
 static uint64_t fetch_collect(struct partition *p, const struct kp_fetch_partition *fr,
-			      uint64_t budget_left, bool first_data, struct fetch_slices *sl)
+			      int64_t limit, uint64_t budget_left, bool first_data,
+			      struct fetch_slices *sl)
 {
 	uint64_t part_left = (uint64_t)(fr->partition_max_bytes > 0 ? fr->partition_max_bytes : 0);
 	if (part_left > budget_left)
@@ -113,12 +138,12 @@ static uint64_t fetch_collect(struct partition *p, const struct kp_fetch_partiti
 	uint64_t got = 0;
 	int64_t off = fr->fetch_offset;
 	sl->fsl_n = 0;
-	while (off < p->pt_hw && sl->fsl_n < FETCH_MAX_SLICES_PER_PARTITION) {
+	while (off < limit && sl->fsl_n < FETCH_MAX_SLICES_PER_PARTITION) {
 		struct plog_slice *s = &sl->fsl_s[sl->fsl_n];
 		bool min_one = first_data && got == 0;
 		uint32_t max =
 			part_left - got > UINT32_MAX ? UINT32_MAX : (uint32_t)(part_left - got);
-		if (plog_read(p->pt_log, off, max, p->pt_hw, min_one, s) != 1)
+		if (plog_read(p->pt_log, off, max, limit, min_one, s) != 1)
 			break;
 		if (s->ps_len == 0) {
 			plog_slice_release(s);
@@ -162,7 +187,8 @@ static void fetch_answer(struct broker *b, struct fetch_state *fs)
 		fetch_fill_meta(fp->fp_resp, p);
 		if (err || !p || total >= budget)
 			continue;
-		total += fetch_collect(p, fp->fp_req, budget - total, total == 0, &slices[i]);
+		total += fetch_collect(p, fp->fp_req, fetch_limit(fp, p), budget - total, total == 0,
+				       &slices[i]);
 	}
 	uint8_t *data = slices && total ? malloc(total) : NULL;
 	uint64_t at = 0;
@@ -195,7 +221,7 @@ static void fetch_answer(struct broker *b, struct fetch_state *fs)
 static bool fetch_ready(struct broker *b, struct fetch_state *fs)
 {
 	const struct kp_fetch_request *req = &fs->fs_rq->rq_body.fetch;
-	if (req->max_wait_ms <= 0 || b->b_stopping)
+	if (req->max_wait_ms <= 0 || b->b_serving_stopped)
 		return true;
 	int64_t bytes = 0;
 	for (int32_t i = 0; i < fs->fs_nparts; i++) {
@@ -292,6 +318,21 @@ void fetch_handle(struct broker *b, struct kreq *rq)
 		}
 	}
 	fs->fs_nparts = n;
+	if (req->replica_id >= 0) {
+		/* A follower's fetch offset is its LEO: record it once, now. An
+		 * entry refused here is answered with that error. */
+		for (int32_t i = 0; i < n; i++) {
+			struct fetch_part *fp = &fs->fs_parts[i];
+			int err;
+			struct partition *p = api_partition(b, fp->fp_topic->ptr, fp->fp_topic->len,
+							    fp->fp_req->partition, &err);
+			if (p)
+				err = replica_follower_fetch(b, p, req->replica_id,
+							     fp->fp_req->current_leader_epoch,
+							     fp->fp_req->fetch_offset);
+			fp->fp_refused = (int16_t)err;
+		}
+	}
 	if (fetch_ready(b, fs)) {
 		fetch_answer(b, fs);
 		return;

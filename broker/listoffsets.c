@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "kp_api.h"
 #include "partition.h"
+#include "replica.h"
 
 #define LISTOFFSETS_EARLIEST (-2)
 #define LISTOFFSETS_LATEST   (-1)
@@ -28,7 +29,8 @@ static void listoffsets_one(struct broker *b, struct kreq *rq, struct kp_str top
 	out->partition_index = in->partition_index;
 	out->timestamp = -1;
 	out->offset = -1;
-	struct partition *p = api_partition(b, topic.ptr, topic.len, in->partition_index, &err);
+	struct partition *p = api_leader_partition(b, topic.ptr, topic.len, in->partition_index,
+						   &err);
 	if (!p) {
 		out->error_code = (int16_t)err;
 		return;
@@ -37,6 +39,13 @@ static void listoffsets_one(struct broker *b, struct kreq *rq, struct kp_str top
 	if (in->timestamp == LISTOFFSETS_EARLIEST) {
 		offset = plog_start_offset(p->pt_log);
 	} else if (in->timestamp == LISTOFFSETS_LATEST) {
+		/* KIP-207: a new leader whose HW has not reached the start of its
+		 * epoch may be behind what the previous leader answered; rather
+		 * than a lower "latest", say "not yet" (retriable). */
+		if (p->pt_hw < p->pt_isr.ip_epoch_start) {
+			out->error_code = KP_ERR_LEADER_NOT_AVAILABLE;
+			return;
+		}
 		offset = p->pt_hw;
 	} else if (in->timestamp >= 0) {
 		int rc =

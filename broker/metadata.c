@@ -2,22 +2,23 @@
  * metadata — the ApiVersions and Metadata handlers: what the broker
  * supports and where every partition lives.
  *
- * Metadata advertises `broker.advertised` (default: the listen address):
- * clients reconnect to exactly that host:port, so it must be reachable
- * from them. On one broker every partition's leader, replica set and ISR
- * is this broker; a partition whose log is fenced by a disk error is
- * reported without a leader (LEADER_NOT_AVAILABLE) and with this broker
- * as an offline replica.
+ * Metadata answers from this broker's image of the cluster metadata: the
+ * live brokers at the addresses they registered (`broker.advertised`:
+ * clients reconnect to exactly that host:port), the controller, and per
+ * partition its leader (-1 with LEADER_NOT_AVAILABLE when offline), leader
+ * epoch, replicas, ISR and the replicas that are down.
  *
  * Requested topics that do not exist are created when auto_create_topics
  * is on and the request allows it (always for Metadata v0-v3, the
- * allow_auto_topic_creation flag from v4). Asking for all topics never
- * creates any.
+ * allow_auto_topic_creation flag from v4): the controller is asked, and the
+ * answer waits (up to 3 s) until the topic's partitions have leaders, so
+ * the client can use it at once. Asking for all topics never creates any.
  */
 #include <string.h>
 
 #include "api.h"
 #include "broker.h"
+#include "cluster.h"
 #include "conn.h"
 #include "kp_api.h"
 #include "kp_message.h"
@@ -52,43 +53,54 @@ void api_versions_handle(struct broker *b, struct kreq *rq)
 	kreq_respond(rq, &resp);
 }
 
+#define METADATA_CREATE_WAIT_MS 3000
+
+struct metadata_state {
+	struct cluster_meta_wait ms_wait;
+	struct kreq *ms_rq;
+	int64_t ms_deadline_ms;
+	bool ms_waiting;
+};
+
 static int metadata_fill_partitions(struct broker *b, struct kreq *rq,
-				    struct kp_metadata_response_topic *out, struct topic *t)
+				    struct kp_metadata_response_topic *out,
+				    const struct meta_topic *t)
 {
-	int32_t self = b->b_cfg.bc_id;
-	int32_t n = t->tp_partition_count;
+	const struct meta_image *mi = cluster_image(b);
+	int32_t n = t->mt_npartitions;
 	out->partitions = kreq_alloc(rq, (size_t)n, sizeof(*out->partitions));
-	int32_t *ids = kreq_alloc(rq, 2, sizeof(int32_t));
-	if (!out->partitions || !ids)
+	if (!out->partitions)
 		return -1;
-	ids[0] = self; /* replicas and ISR: this broker */
-	ids[1] = self; /* offline replicas, when fenced */
 	out->partitions_count = n;
 	for (int32_t i = 0; i < n; i++) {
 		struct kp_metadata_response_partition *p = &out->partitions[i];
-		const struct partition *part = &t->tp_parts[i];
+		const struct meta_partition *mp = &t->mt_parts[i];
 		p->partition_index = i;
-		p->leader_epoch = part->pt_leader_epoch;
-		p->replica_nodes = ids;
-		p->replica_nodes_count = 1;
-		if (part->pt_storage_error) {
+		p->leader_epoch = mp->mp_leader_epoch;
+		p->leader_id = mp->mp_leader;
+		if (mp->mp_leader < 0)
 			p->error_code = KP_ERR_LEADER_NOT_AVAILABLE;
-			p->leader_id = -1;
-			p->isr_nodes_count = 0;
-			p->offline_replicas = ids + 1;
-			p->offline_replicas_count = 1;
-		} else {
-			p->leader_id = self;
-			p->isr_nodes = ids;
-			p->isr_nodes_count = 1;
-		}
+		/* The arrays point into the image, which outlives the encoding. */
+		p->replica_nodes = (int32_t *)mp->mp_replicas;
+		p->replica_nodes_count = mp->mp_nreplicas;
+		p->isr_nodes = (int32_t *)mp->mp_isr;
+		p->isr_nodes_count = mp->mp_nisr;
+		int32_t *offline = kreq_alloc(rq, (size_t)mp->mp_nreplicas, sizeof(int32_t));
+		int32_t k = 0;
+		for (int32_t r = 0; offline && r < mp->mp_nreplicas; r++)
+			if (!meta_broker_alive(mi, mp->mp_replicas[r]))
+				offline[k++] = mp->mp_replicas[r];
+		p->offline_replicas = offline;
+		p->offline_replicas_count = k;
+		if (!p->error_code && k > 0)
+			p->error_code = KP_ERR_NONE; /* usable: the leader is up */
 	}
 	return 0;
 }
 
 static void metadata_fill_topic(struct broker *b, struct kreq *rq,
 				struct kp_metadata_response_topic *out, struct kp_str name,
-				struct topic *t, int err)
+				const struct meta_topic *t, int err)
 {
 	out->topic_authorized_operations = INT32_MIN;
 	if (!t) {
@@ -96,58 +108,160 @@ static void metadata_fill_topic(struct broker *b, struct kreq *rq,
 		out->name = name;
 		return;
 	}
-	out->name = (struct kp_str){t->tp_name, t->tp_name_len};
+	out->name = (struct kp_str){t->mt_name, t->mt_name_len};
 	if (metadata_fill_partitions(b, rq, out, t) < 0) {
 		out->error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
 		out->partitions_count = 0;
 	}
 }
 
-void metadata_handle(struct broker *b, struct kreq *rq)
+static bool metadata_fill_brokers(struct broker *b, struct kreq *rq,
+				  struct kp_metadata_response *r)
+{
+	const struct meta_image *mi = cluster_image(b);
+	r->brokers = kreq_alloc(rq, (size_t)mi->mi_nbrokers + 1, sizeof(*r->brokers));
+	if (!r->brokers)
+		return false;
+	int n = 0;
+	bool self = false;
+	for (int i = 0; i < mi->mi_nbrokers; i++) {
+		const struct meta_broker *mb = &mi->mi_brokers[i];
+		char host[CONFIG_HOSTPORT_MAX];
+		uint16_t port;
+		if (!meta_broker_alive(mi, mb->mb_id) ||
+		    config_parse_hostport(mb->mb_address, host, sizeof(host), &port) < 0)
+			continue;
+		char *h = kreq_alloc(rq, strlen(host) + 1, 1);
+		if (!h)
+			return false;
+		memcpy(h, host, strlen(host) + 1);
+		r->brokers[n++] = (struct kp_metadata_response_broker){
+			.node_id = mb->mb_id, .host = kp_str_from_cstr(h), .port = port,
+			.rack = KP_STR_NULL};
+		self = self || mb->mb_id == b->b_cfg.bc_id;
+	}
+	if (!self) /* not registered yet: clients must still be able to reach us */
+		r->brokers[n++] = (struct kp_metadata_response_broker){
+			.node_id = b->b_cfg.bc_id, .host = kp_str_from_cstr(b->b_adv_host),
+			.port = b->b_adv_port, .rack = KP_STR_NULL};
+	r->brokers_count = n;
+	return true;
+}
+
+/* Every requested topic known, with a leader for each partition? */
+static bool metadata_complete(struct broker *b, const struct kp_metadata_request *req)
+{
+	const struct meta_image *mi = cluster_image(b);
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		struct kp_str name = req->topics[i].name;
+		const struct meta_topic *t = meta_topic(mi, name.ptr, name.len);
+		char why[256];
+		if (!t) {
+			if (name.len > 0 && topics_valid_name(name.ptr, name.len, why, sizeof(why)))
+				return false;
+			continue;
+		}
+		for (int32_t p = 0; p < t->mt_npartitions; p++)
+			if (t->mt_parts[p].mp_leader < 0)
+				return false;
+	}
+	return true;
+}
+
+static void metadata_answer(struct broker *b, struct kreq *rq)
 {
 	const struct kp_metadata_request *req = &rq->rq_body.metadata;
 	int16_t version = rq->rq_hdr.request_api_version;
+	const struct meta_image *mi = cluster_image(b);
 	union kp_response_body resp;
 	struct kp_metadata_response *r = &resp.metadata;
 	memset(r, 0, sizeof(*r));
-	r->brokers = kreq_alloc(rq, 1, sizeof(*r->brokers));
-	if (!r->brokers) {
+	if (!metadata_fill_brokers(b, rq, r)) {
 		conn_close(rq->rq_conn, "no memory for a Metadata response");
 		return;
 	}
-	r->brokers[0] = (struct kp_metadata_response_broker){
-		.node_id = b->b_cfg.bc_id,
-		.host = kp_str_from_cstr(b->b_adv_host),
-		.port = b->b_adv_port,
-		.rack = KP_STR_NULL,
-	};
-	r->brokers_count = 1;
-	r->cluster_id = kp_str_from_cstr(b->b_cluster_id);
-	r->controller_id = b->b_cfg.bc_id;
+	r->cluster_id = b->b_cluster_id[0] ? kp_str_from_cstr(b->b_cluster_id) : KP_STR_NULL;
+	r->controller_id = cluster_controller_id(b);
 	r->cluster_authorized_operations = INT32_MIN;
-
 	if (kp_metadata_wants_all_topics(version, req)) {
-		uint32_t n = topics_count(b->b_topics);
-		r->topics = kreq_alloc(rq, n, sizeof(*r->topics));
-		r->topics_count = r->topics ? (int32_t)n : 0;
-		for (uint32_t i = 0; i < (uint32_t)r->topics_count; i++) {
-			struct topic *t = topics_at(b->b_topics, i);
-			metadata_fill_topic(b, rq, &r->topics[i], KP_STR_NULL, t, 0);
-		}
+		r->topics = kreq_alloc(rq, mi->mi_ntopics, sizeof(*r->topics));
+		r->topics_count = r->topics ? (int32_t)mi->mi_ntopics : 0;
+		for (int32_t i = 0; i < r->topics_count; i++)
+			metadata_fill_topic(b, rq, &r->topics[i], KP_STR_NULL, mi->mi_order[i], 0);
 	} else {
-		bool create = version < 4 || req->allow_auto_topic_creation;
 		r->topics = kreq_alloc(rq, (size_t)req->topics_count, sizeof(*r->topics));
 		r->topics_count = r->topics ? req->topics_count : 0;
 		for (int32_t i = 0; i < r->topics_count; i++) {
 			struct kp_str name = req->topics[i].name;
+			const struct meta_topic *t = meta_topic(mi, name.ptr, name.len);
+			char why[256];
 			int err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-			struct topic *t = name.len > 0
-						  ? api_topic(b, name.ptr, name.len, create, &err)
-						  : NULL;
-			if (name.len <= 0)
+			if (!t && (name.len <= 0 || !topics_valid_name(name.ptr, name.len, why, sizeof(why))))
 				err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+			else if (!t && b->b_cfg.bc_auto_create_topics &&
+				 (version < 4 || req->allow_auto_topic_creation))
+				err = KP_ERR_LEADER_NOT_AVAILABLE; /* being created: retry */
 			metadata_fill_topic(b, rq, &r->topics[i], name, t, err);
 		}
 	}
 	kreq_respond(rq, &resp);
+}
+
+static void metadata_woken(struct cluster_meta_wait *w)
+{
+	struct metadata_state *ms = w->cmw_ctx;
+	struct kreq *rq = ms->ms_rq;
+	struct broker *b = rq->rq_conn->cn_broker;
+	ms->ms_waiting = false;
+	if (!rq->rq_orphan && rq->rq_state == KREQ_WORKING) {
+		int64_t left = ms->ms_deadline_ms - b->b_reactor.re_now_ms;
+		if (left > 0 && !metadata_complete(b, &rq->rq_body.metadata)) {
+			ms->ms_waiting = true;
+			cluster_wait_metadata(b, &ms->ms_wait, left);
+			return;
+		}
+		metadata_answer(b, rq);
+	}
+	kreq_unref(rq); /* the wait's reference */
+}
+
+static void metadata_cancel(struct kreq *rq)
+{
+	struct metadata_state *ms = rq->rq_handler_state;
+	if (!ms || !ms->ms_waiting)
+		return;
+	ms->ms_waiting = false;
+	cluster_cancel_wait(rq->rq_conn->cn_broker, &ms->ms_wait);
+	kreq_unref(rq);
+}
+
+void metadata_handle(struct broker *b, struct kreq *rq)
+{
+	const struct kp_metadata_request *req = &rq->rq_body.metadata;
+	int16_t version = rq->rq_hdr.request_api_version;
+	bool wait = false;
+	if (!kp_metadata_wants_all_topics(version, req) && b->b_cfg.bc_auto_create_topics &&
+	    (version < 4 || req->allow_auto_topic_creation)) {
+		for (int32_t i = 0; i < req->topics_count; i++) {
+			struct kp_str name = req->topics[i].name;
+			if (!meta_topic(cluster_image(b), name.ptr, name.len) &&
+			    api_auto_create(b, name.ptr, name.len))
+				wait = true;
+		}
+	}
+	struct metadata_state *ms = wait ? kreq_alloc(rq, 1, sizeof(*ms)) : NULL;
+	if (ms) {
+		/* Answer when the new topics have leaders (or at the deadline). */
+		ms->ms_rq = rq;
+		ms->ms_deadline_ms = b->b_reactor.re_now_ms + METADATA_CREATE_WAIT_MS;
+		ms->ms_wait.cmw_done = metadata_woken;
+		ms->ms_wait.cmw_ctx = ms;
+		ms->ms_waiting = true;
+		rq->rq_handler_state = ms;
+		rq->rq_cancel = metadata_cancel;
+		kreq_ref(rq);
+		cluster_wait_metadata(b, &ms->ms_wait, METADATA_CREATE_WAIT_MS);
+		return;
+	}
+	metadata_answer(b, rq);
 }

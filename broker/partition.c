@@ -51,21 +51,31 @@ static void partition_wake_watchers(struct partition *p)
 	}
 }
 
-void partition_progress(struct partition *p)
+bool partition_progress(struct partition *p)
 {
-	if (plog_error(p->pt_log) && !p->pt_storage_error) {
-		p->pt_storage_error = KP_ERR_KAFKA_STORAGE_ERROR;
-		partition_fail_all(p, KP_ERR_KAFKA_STORAGE_ERROR);
-		return;
+	if (plog_error(p->pt_log)) {
+		if (!p->pt_storage_error) {
+			p->pt_storage_error = KP_ERR_KAFKA_STORAGE_ERROR;
+			partition_fail_all(p, KP_ERR_KAFKA_STORAGE_ERROR);
+		}
+		return true;
 	}
 	pwait_release(&p->pt_wait_written, plog_written_offset(p->pt_log), 0);
 	pwait_release(&p->pt_wait_flushed, plog_flushed_offset(p->pt_log), 0);
-	int64_t end = partition_durable_end(p);
-	if (end > p->pt_hw) {
-		p->pt_hw = end;
-		pwait_release(&p->pt_wait_durable, p->pt_hw, 0);
+	int64_t written = plog_written_offset(p->pt_log);
+	if (written != p->pt_written_seen) {
+		p->pt_written_seen = written;
 		partition_wake_watchers(p);
 	}
+	return false;
+}
+
+void partition_hw_moved(struct partition *p)
+{
+	if (p->pt_isr.ip_hw <= p->pt_hw)
+		return;
+	p->pt_hw = p->pt_isr.ip_hw;
+	partition_wake_watchers(p);
 }
 
 void partition_wait_written(struct partition *p, struct pwait *w)
@@ -86,13 +96,27 @@ void partition_wait_flushed(struct partition *p, struct pwait *w)
 	pwait_push(&p->pt_wait_flushed, w);
 }
 
-void partition_wait_durable(struct partition *p, struct pwait *w)
+static void pwait_remove(struct pwait_fifo *f, struct pwait *w)
 {
-	if (p->pt_hw >= w->pw_target) {
-		w->pw_done(w, 0);
+	struct pwait *prev = NULL;
+	for (struct pwait *x = f->pf_head; x; prev = x, x = x->pw_next) {
+		if (x != w)
+			continue;
+		if (prev)
+			prev->pw_next = x->pw_next;
+		else
+			f->pf_head = x->pw_next;
+		if (f->pf_tail == x)
+			f->pf_tail = prev;
+		x->pw_next = NULL;
 		return;
 	}
-	pwait_push(&p->pt_wait_durable, w);
+}
+
+void partition_cancel_wait(struct partition *p, struct pwait *w)
+{
+	pwait_remove(&p->pt_wait_written, w);
+	pwait_remove(&p->pt_wait_flushed, w);
 }
 
 void partition_watch(struct partition *p, struct pwatch *w)
@@ -125,7 +149,6 @@ void partition_fail_all(struct partition *p, int err)
 {
 	pwait_release(&p->pt_wait_written, 0, err);
 	pwait_release(&p->pt_wait_flushed, 0, err);
-	pwait_release(&p->pt_wait_durable, 0, err);
 	partition_wake_watchers(p);
 }
 

@@ -16,7 +16,12 @@
  *      request's own bytes, which stay alive until the write completes;
  *   4. wait: acks=0 for the write only (no response is ever sent); acks=1
  *      for the write, or for its fdatasync when the flush policy flushes
- *      every append; acks=all for the high watermark to pass the batch.
+ *      every append; acks=all for the high watermark to pass the batch
+ *      (isr/: NOT_ENOUGH_REPLICAS before appending when the ISR is below
+ *      min_insync_replicas, NOT_ENOUGH_REPLICAS_AFTER_APPEND if it falls
+ *      below while waiting, NOT_LEADER_OR_FOLLOWER if leadership is lost).
+ * Only the leader accepts writes, and only while its lease from the
+ * controller is valid.
  * The response is sent when every partition is done, or at timeout_ms with
  * REQUEST_TIMED_OUT for those still waiting (their outcome is then unknown
  * to the client, as in Kafka).
@@ -27,6 +32,7 @@
 #include "batch.h"
 #include "blog.h"
 #include "broker.h"
+#include "cluster.h"
 #include "conn.h"
 #include "kp_api.h"
 #include "partition.h"
@@ -39,8 +45,10 @@ struct produce_state;
 struct produce_part {
 	struct produce_state *pp_state;
 	struct kp_produce_partition_response *pp_resp;
+	struct partition *pp_part;  /* valid while pp_isr_wait is linked */
 	struct plog_append pp_append;
-	struct pwait pp_wait;
+	struct pwait pp_wait;         /* acks=1 */
+	struct isr_waiter pp_isr_wait; /* acks=all */
 	int pp_pending; /* the write, and the wait for the acks level */
 };
 
@@ -101,6 +109,19 @@ static void produce_acked(struct pwait *w, int err)
 	kreq_unref(rq);
 }
 
+static void produce_isr_acked(struct isr_waiter *w, int verdict)
+{
+	static const int16_t errs[] = {
+		[ISR_OK] = KP_ERR_NONE,
+		[ISR_FAIL_NOT_ENOUGH_REPLICAS] = KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+		[ISR_FAIL_NOT_LEADER] = KP_ERR_NOT_LEADER_OR_FOLLOWER,
+		[ISR_FAIL_CANCELLED] = KP_ERR_REQUEST_TIMED_OUT,
+	};
+	produce_acked(&((struct produce_part *)w->iw_ctx)->pp_wait,
+		      verdict >= 0 && verdict <= ISR_FAIL_CANCELLED ? errs[verdict]
+								   : KP_ERR_UNKNOWN_SERVER_ERROR);
+}
+
 static void produce_timeout(struct timer *t)
 {
 	struct kreq *rq = t->tm_ctx;
@@ -112,6 +133,12 @@ static void produce_timeout(struct timer *t)
 			struct produce_part *pp = &ps->ps_parts[i][j];
 			if (pp->pp_pending > 0)
 				pp->pp_resp->error_code = KP_ERR_REQUEST_TIMED_OUT;
+			/* Stop waiting for the HW: the answer is going now. */
+			if (pp->pp_isr_wait.iw_linked) {
+				isr_waiter_cancel(&pp->pp_part->pt_isr, &pp->pp_isr_wait);
+				produce_part_done(pp);
+				kreq_unref(ps->ps_rq);
+			}
 		}
 	produce_answer(ps);
 	kreq_unref(rq); /* the timer's reference */
@@ -189,13 +216,26 @@ static void produce_partition(struct broker *b, struct produce_state *ps, struct
 		return;
 	}
 	int err = KP_ERR_NONE;
-	struct topic *t = api_topic(b, topic.ptr, topic.len, true, &err);
-	struct partition *p = t ? api_partition(b, topic.ptr, topic.len, pd->index, &err) : NULL;
-	if (!p) {
-		pr->error_code = (int16_t)(err ? err : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	char why[256];
+	if (!topics_valid_name(topic.ptr, topic.len, why, sizeof(why))) {
+		pr->error_code = KP_ERR_INVALID_TOPIC_EXCEPTION;
 		return;
 	}
-	err = produce_validate(t, &pd->records);
+	struct partition *p = api_leader_partition(b, topic.ptr, topic.len, pd->index, &err);
+	if (!p) {
+		pr->error_code = (int16_t)err;
+		return;
+	}
+	if (!cluster_lease_valid(b)) {
+		/* Cut off from the controller: another leader may be elected. */
+		pr->error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+		return;
+	}
+	if (acks == -1 && !isr_accepts_acks_all(&p->pt_isr)) {
+		pr->error_code = KP_ERR_NOT_ENOUGH_REPLICAS;
+		return;
+	}
+	err = produce_validate(p->pt_topic, &pd->records);
 	if (err) {
 		pr->error_code = (int16_t)err;
 		return;
@@ -219,15 +259,120 @@ static void produce_partition(struct broker *b, struct produce_state *ps, struct
 	pp->pp_wait = (struct pwait){.pw_target = pp->pp_append.pa_last_offset + 1,
 				     .pw_done = produce_acked,
 				     .pw_ctx = pp};
-	if (acks == -1)
-		partition_wait_durable(p, &pp->pp_wait);
-	else if (p->pt_flush_every_append)
+	if (acks == -1) {
+		pp->pp_part = p;
+		pp->pp_isr_wait = (struct isr_waiter){.iw_target = pp->pp_wait.pw_target,
+						      .iw_done = produce_isr_acked,
+						      .iw_ctx = pp};
+		isr_waiter_add(&p->pt_isr, &pp->pp_isr_wait);
+	} else if (p->pt_flush_every_append)
 		partition_wait_flushed(p, &pp->pp_wait);
 	else
 		partition_wait_written(p, &pp->pp_wait);
 }
 
+static void produce_run(struct broker *b, struct kreq *rq);
+
+#define PRODUCE_CREATE_WAIT_MS 3000
+
+/* Topics of the request the metadata does not know yet, creation asked. */
+static bool produce_needs_topics(struct broker *b, const struct kp_produce_request *req)
+{
+	bool wait = false;
+	for (int32_t i = 0; i < req->topic_data_count; i++) {
+		struct kp_str name = req->topic_data[i].name;
+		const struct meta_topic *t = meta_topic(cluster_image(b), name.ptr, name.len);
+		if (!t) {
+			wait = api_auto_create(b, name.ptr, name.len) || wait;
+			continue;
+		}
+		for (int32_t p = 0; p < t->mt_npartitions; p++)
+			if (t->mt_parts[p].mp_leader < 0 && wait)
+				return true;
+	}
+	return wait;
+}
+
+struct produce_create_wait {
+	struct cluster_meta_wait pw_wait;
+	struct kreq *pw_rq;
+	int64_t pw_deadline_ms;
+	bool pw_waiting;
+};
+
+static bool produce_topics_ready(struct broker *b, const struct kp_produce_request *req)
+{
+	for (int32_t i = 0; i < req->topic_data_count; i++) {
+		struct kp_str name = req->topic_data[i].name;
+		const struct meta_topic *t = meta_topic(cluster_image(b), name.ptr, name.len);
+		char why[256];
+		if (!t) {
+			if (name.len > 0 && topics_valid_name(name.ptr, name.len, why, sizeof(why)))
+				return false;
+			continue;
+		}
+		for (int32_t p = 0; p < t->mt_npartitions; p++)
+			if (t->mt_parts[p].mp_leader < 0)
+				return false;
+	}
+	return true;
+}
+
+static void produce_created(struct cluster_meta_wait *w)
+{
+	struct produce_create_wait *pw = w->cmw_ctx;
+	struct kreq *rq = pw->pw_rq;
+	struct broker *b = rq->rq_conn->cn_broker;
+	pw->pw_waiting = false;
+	if (!rq->rq_orphan && rq->rq_state == KREQ_WORKING) {
+		int64_t left = pw->pw_deadline_ms - b->b_reactor.re_now_ms;
+		if (left > 0 && !produce_topics_ready(b, &rq->rq_body.produce)) {
+			pw->pw_waiting = true;
+			cluster_wait_metadata(b, &pw->pw_wait, left);
+			return;
+		}
+		rq->rq_cancel = NULL;
+		produce_run(b, rq);
+	}
+	conn_release(rq->rq_conn);
+	kreq_unref(rq); /* the wait's reference */
+}
+
+static void produce_cancel_wait(struct kreq *rq)
+{
+	struct produce_create_wait *pw = rq->rq_handler_state;
+	if (!pw || !pw->pw_waiting)
+		return;
+	pw->pw_waiting = false;
+	cluster_cancel_wait(rq->rq_conn->cn_broker, &pw->pw_wait);
+	conn_release(rq->rq_conn);
+	kreq_unref(rq);
+}
+
 void produce_handle(struct broker *b, struct kreq *rq)
+{
+	/* Topics created on first use (auto_create_topics): wait for them
+	 * (bounded) so the first produce succeeds, as Kafka users expect. */
+	if (produce_needs_topics(b, &rq->rq_body.produce)) {
+		struct produce_create_wait *pw = kreq_alloc(rq, 1, sizeof(*pw));
+		if (pw) {
+			pw->pw_rq = rq;
+			pw->pw_deadline_ms = b->b_reactor.re_now_ms + PRODUCE_CREATE_WAIT_MS;
+			pw->pw_wait.cmw_done = produce_created;
+			pw->pw_wait.cmw_ctx = pw;
+			pw->pw_waiting = true;
+			rq->rq_handler_state = pw;
+			rq->rq_cancel = produce_cancel_wait;
+			kreq_ref(rq);
+			conn_hold(rq->rq_conn); /* later requests must not overtake it */
+			cluster_wait_metadata(b, &pw->pw_wait, PRODUCE_CREATE_WAIT_MS);
+			return;
+		}
+	}
+	produce_run(b, rq);
+}
+
+static void produce_run(struct broker *b, struct kreq *rq)
 {
 	const struct kp_produce_request *req = &rq->rq_body.produce;
 	struct produce_state *ps = kreq_alloc(rq, 1, sizeof(*ps));

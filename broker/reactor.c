@@ -83,6 +83,17 @@ int reactor_read(struct reactor *r, struct io_op *op, int fd, void *buf, size_t 
 	return 0;
 }
 
+int reactor_connect(struct reactor *r, struct io_op *op, int fd, const struct sockaddr *sa,
+		    socklen_t len)
+{
+	struct io_uring_sqe *sqe = reactor_sqe(r, op);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_connect(sqe, fd, sa, len);
+	io_uring_sqe_set_data(sqe, op);
+	return 0;
+}
+
 void reactor_cancel_fd(struct reactor *r, int fd)
 {
 	struct io_uring_sqe *sqe = io_ring_get_sqe(r->re_ring);

@@ -42,6 +42,8 @@ int reactor_accept(struct reactor *r, struct io_op *op, int listen_fd);
 int reactor_recv(struct reactor *r, struct io_op *op, int fd, void *buf, size_t len);
 int reactor_sendmsg(struct reactor *r, struct io_op *op, int fd, const struct msghdr *msg);
 int reactor_read(struct reactor *r, struct io_op *op, int fd, void *buf, size_t len);
+int reactor_connect(struct reactor *r, struct io_op *op, int fd, const struct sockaddr *sa,
+		    socklen_t len);
 /* Ask the kernel to cancel every operation on fd; their ops complete with
  * -ECANCELED (or their natural result). Fire and forget. */
 void reactor_cancel_fd(struct reactor *r, int fd);

@@ -200,9 +200,13 @@ class Broker:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self, timeout_s=START_TIMEOUT_S):
+    def start(self, timeout_s=START_TIMEOUT_S, wait_unfenced=True, wait_leaders=True):
         """Start (or restart on the same data_dir, and the same port unless
-        someone took it meanwhile); return once it answers ApiVersions."""
+        someone took it meanwhile); return once it answers ApiVersions and,
+        unless wait_unfenced is False, the controller has unfenced it (it
+        may lead partitions: the cluster counts it), and, unless
+        wait_leaders is False, every partition has a leader again (what a
+        lone broker restarting must reach)."""
         assert not self.running(), "already running"
         for attempt in range(3):
             if self.port is None or attempt > 0:
@@ -215,14 +219,16 @@ class Broker:
                                              cwd=str(self.dir))
             self.pid = self.proc.pid
             try:
-                self._wait_ready(timeout_s)
+                self._wait_ready(timeout_s, wait_unfenced)
+                if wait_leaders:
+                    self.wait_all_led(timeout_s)
                 return self
             except _ListenFailed:
                 self.proc.wait(timeout=STOP_TIMEOUT_S)
                 continue
         raise AssertionError("replogd could not listen on a free port" + self.ctx())
 
-    def _wait_ready(self, timeout_s):
+    def _wait_ready(self, timeout_s, wait_unfenced):
         deadline = time.monotonic() + timeout_s
         for _ in range(int(timeout_s / 0.02) + 2):
             rc = self.proc.poll()
@@ -232,7 +238,8 @@ class Broker:
                        for e in self.events(since_start=True)):
                     raise _ListenFailed()
                 raise AssertionError(f"replogd exited with {rc} while starting" + self.ctx())
-            if self.events("broker_started", since_start=True):
+            if self.events("broker_started", since_start=True) and (
+                    not wait_unfenced or self.events("broker_is_unfenced", since_start=True)):
                 try:
                     with KafkaConn(self.port, timeout_s=2.0) as c:
                         v = c.api_versions()
@@ -324,6 +331,14 @@ class Broker:
     def partition_dir(self, topic, partition=0):
         return self.data_dir / f"{topic}-{partition}"
 
+    METADATA_DIR = "__cluster_metadata-0"
+
+    def partition_dirs(self):
+        """Topic partition directories, sorted: the cluster metadata log,
+        which grows with every registration, is not one."""
+        return sorted(p for p in self.data_dir.iterdir()
+                      if p.is_dir() and p.name != self.METADATA_DIR)
+
     def files(self, topic, partition=0):
         """{relative path: size} of every file of a partition."""
         d = self.partition_dir(topic, partition)
@@ -346,6 +361,17 @@ class Broker:
 
     def conn(self, timeout_s=10.0):
         return KafkaConn(self.port, timeout_s=timeout_s)
+
+    def offline_partitions(self):
+        """[(topic, partition)] without a leader, by this broker's Metadata."""
+        with self.conn() as c:
+            md = c.metadata(topics=None, version=7, allow_auto=False)
+        return [(t["name"], p["partition_index"]) for t in md["topics"]
+                for p in t["partitions"] if p["leader_id"] < 0]
+
+    def wait_all_led(self, timeout_s=START_TIMEOUT_S):
+        wait_for(lambda: not self.offline_partitions(), timeout_s,
+                 "every partition to have a leader", ctx=self.ctx, alive=self)
 
 
 class _ListenFailed(Exception):

@@ -392,4 +392,4 @@ def test_create_and_delete_topics_with_admin_client(brokers):
     md = b.metadata_json()
     (t,) = [t for t in md["topics"] if t["topic"] == "orders"]
     assert len(t["partitions"]) == 1, md
-    assert sorted(p.name for p in b.data_dir.iterdir() if p.is_dir()) == ["orders-0"]
+    assert [p.name for p in b.partition_dirs()] == ["orders-0"]

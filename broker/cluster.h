@@ -1,0 +1,89 @@
+/*
+ * cluster — this broker as a member of the cluster: it registers with the
+ * controller, sends heartbeats and holds the lease they grant, keeps its
+ * image of the cluster metadata by applying the metadata log in order, and
+ * turns what changes into local actions (open a replica, lead, follow,
+ * delete a topic).
+ *
+ * The controller may run in this process (cluster.controller is this
+ * broker): then registration and heartbeats are function calls and
+ * committed metadata is read straight from the local metadata log.
+ * Otherwise they go over a peer connection, and the metadata log is read
+ * with long-polling Fetch requests on `__cluster_metadata` partition 0.
+ *
+ * Lease: a heartbeat answer grants lease_ms from when the heartbeat was
+ * sent. While the lease is valid this broker may accept writes for the
+ * partitions it leads; when it lapses (cut off from the controller, paused,
+ * fenced) it refuses them with NOT_LEADER_OR_FOLLOWER — before the
+ * controller may elect another leader.
+ *
+ * Controlled shutdown: cluster_begin_shutdown() makes heartbeats ask for
+ * it; cluster_shutdown_ready() turns true when the controller says every
+ * leadership that could move has moved.
+ */
+#ifndef REPLOG_CLUSTER_H
+#define REPLOG_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kp_message.h"
+#include "meta.h"
+#include "timer.h"
+
+struct broker;
+struct partition;
+
+/* Start: the local controller (if this broker is it), registration,
+ * heartbeats, metadata. Returns 0 or -1 after logging why. */
+int cluster_start(struct broker *b);
+void cluster_stop(struct broker *b);
+
+/* The image of committed metadata this broker has applied. */
+const struct meta_image *cluster_image(const struct broker *b);
+struct controller *cluster_controller(struct broker *b); /* NULL when remote */
+bool cluster_is_controller(const struct broker *b);
+int32_t cluster_controller_id(const struct broker *b);
+/* The address of a registered broker, or NULL. */
+const char *cluster_broker_address(const struct broker *b, int32_t id);
+
+/* May this broker accept writes as a leader now? */
+bool cluster_lease_valid(const struct broker *b);
+
+/* The local controller committed records: apply them here. */
+void cluster_metadata_committed(struct broker *b);
+/* For the local controller: open __cluster_metadata-0 as a local replica,
+ * then lead it in the controller's epoch. */
+struct partition *cluster_open_metadata_partition(struct broker *b);
+int cluster_lead_metadata_partition(struct broker *b, struct partition *p, int32_t epoch);
+
+/* Ask the controller to change a partition's ISR (the leader's proposal
+ * from isr_proposal, or a resend of it). The outcome arrives as metadata:
+ * the commit, or the newer epochs that made it moot. */
+void cluster_alter_partition(struct broker *b, struct partition *p, const int32_t *isr,
+			     int32_t n);
+
+/* Ask the controller to create a topic with the default settings (auto
+ * creation). Fire and forget: the topic appears in the metadata. */
+void cluster_auto_create(struct broker *b, const char *name, int len);
+
+/* Wait for the metadata to change (auto-created topics appearing): done
+ * runs once, at the next applied change or after timeout_ms. */
+struct cluster_meta_wait {
+	void (*cmw_done)(struct cluster_meta_wait *w);
+	void *cmw_ctx;
+	struct timer cmw_timer;
+	struct broker *cmw_broker;
+	struct cluster_meta_wait *cmw_next;
+	bool cmw_linked;
+};
+void cluster_wait_metadata(struct broker *b, struct cluster_meta_wait *w, int64_t timeout_ms);
+void cluster_cancel_wait(struct broker *b, struct cluster_meta_wait *w);
+
+void cluster_begin_shutdown(struct broker *b);
+bool cluster_shutdown_ready(const struct broker *b);
+
+/* Periodic work: ISR checks on the partitions this broker leads. */
+void cluster_tick(struct broker *b);
+
+#endif
