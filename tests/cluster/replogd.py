@@ -153,6 +153,9 @@ def _yaml(d, indent=0):
         if isinstance(v, dict):
             out.append(f"{pad}{k}:")
             out.extend(_yaml(v, indent + 1))
+        elif isinstance(v, (list, tuple)):
+            import json
+            out.append(f"{pad}{k}: {json.dumps(list(v))}")  # JSON is YAML flow style
         elif isinstance(v, bool):
             out.append(f"{pad}{k}: {'true' if v else 'false'}")
         else:
@@ -172,7 +175,7 @@ def _merge(base, over):
 class Broker:
     """One replogd. `config` is merged over broker.{id,listen,data_dir}."""
 
-    def __init__(self, root, name="broker", config=None):
+    def __init__(self, root, name="broker", config=None, port=None):
         self.dir = Path(root) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -180,7 +183,8 @@ class Broker:
         self.config_path = self.dir / "replogd.yaml"
         self.log_path = self.dir / "replogd.log"
         self.config = config or {}
-        self.port = None
+        self.port = port
+        self.fixed_port = port is not None  # a cluster member: others know its port
         self.proc = None
         self.pid = None
         self.start_log_offset = 0  # where the current start's lines begin
@@ -208,7 +212,7 @@ class Broker:
         wait_leaders is False, every partition has a leader again (what a
         lone broker restarting must reach)."""
         assert not self.running(), "already running"
-        for attempt in range(3):
+        for attempt in range(1 if self.fixed_port else 3):
             if self.port is None or attempt > 0:
                 self.port = free_port()
             self._write_config()
@@ -270,6 +274,12 @@ class Broker:
         if expect_rc is not None:
             assert rc == expect_rc, f"replogd exited with {rc}, expected {expect_rc}" + self.ctx()
         return took
+
+    def sigstop(self):
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def sigcont(self):
+        os.kill(self.pid, signal.SIGCONT)
 
     def kill9(self):
         assert self.running(), "not running" + self.ctx()
@@ -384,6 +394,120 @@ def dump_log(path):
                           timeout=120, check=False, text=True, errors="replace")
 
 
+class Cluster:
+    """N replogd processes on 127.0.0.1 that know each other (cluster.brokers),
+    broker 1 running the controller. `config` is merged into every broker's
+    (e.g. topic_defaults, replication); brokers are `self.brokers[id]`.
+    Ports are chosen up front: every config names every address."""
+
+    def __init__(self, root, n=3, config=None, session_timeout_ms=2000, lag_max_ms=2000):
+        self.n = n
+        ports = []
+        while len(ports) < n:
+            p = free_port()
+            if p not in ports:
+                ports.append(p)
+        members = [{"id": i + 1, "address": f"{HOST}:{ports[i]}"} for i in range(n)]
+        self.brokers = {}
+        for i in range(1, n + 1):
+            cfg = {"cluster": {"controller": 1, "brokers": members},
+                   "replication": {"session_timeout_ms": session_timeout_ms,
+                                   "lag_max_ms": lag_max_ms}}
+            _merge(cfg, {k: (dict(v) if isinstance(v, dict) else v)
+                         for k, v in (config or {}).items()})
+            _merge(cfg, {"broker": {"id": i}})
+            self.brokers[i] = Broker(root, f"broker{i}", cfg, port=ports[i - 1])
+        self.session_timeout_s = session_timeout_ms / 1000.0
+
+    def __getitem__(self, broker_id):
+        return self.brokers[broker_id]
+
+    def __iter__(self):
+        return iter(self.brokers.values())
+
+    @property
+    def bootstrap(self):
+        return ",".join(b.bootstrap for b in self)
+
+    def running(self):
+        return [b for b in self if b.running()]
+
+    def start(self, timeout_s=START_TIMEOUT_S):
+        """Start every broker (the controller first); return once each is
+        registered and unfenced."""
+        for b in self:
+            if not b.running():
+                b.start(timeout_s, wait_unfenced=True, wait_leaders=False)
+        return self
+
+    def any_running(self):
+        live = self.running()
+        assert live, "no broker of the cluster is running"
+        return live[0]
+
+    def metadata(self, topics=None, via=None):
+        """Metadata v7 as one broker (the controller when it runs) sees it."""
+        b = via or (self[1] if self[1].running() else self.any_running())
+        with b.conn() as c:
+            return c.metadata(topics=topics, version=7, allow_auto=False)
+
+    def partition(self, topic, partition=0, via=None):
+        md = self.metadata([topic], via)
+        for t in md["topics"]:
+            if t["name"] == topic:
+                for p in t["partitions"]:
+                    if p["partition_index"] == partition:
+                        return p
+        return None
+
+    def leader(self, topic, partition=0, via=None):
+        p = self.partition(topic, partition, via)
+        return p["leader_id"] if p else -1
+
+    def wait_leader(self, topic, partition=0, timeout_s=30.0, not_in=(), via=None):
+        """Wait for a live leader (not in not_in) that itself says it leads:
+        returns its id."""
+        def led():
+            lid = self.leader(topic, partition, via)
+            if lid < 0 or lid in not_in or lid not in self.brokers \
+                    or not self.brokers[lid].running():
+                return None
+            return lid if self.leader(topic, partition, self.brokers[lid]) == lid else None
+        return wait_for(led, timeout_s, f"a leader for {topic}-{partition}", ctx=self.ctx)
+
+    def wait_isr(self, topic, partition, want, timeout_s=30.0):
+        """Wait until the controller's ISR is exactly the set `want`."""
+        want = set(want)
+        return wait_for(lambda: set(self.partition(topic, partition)["isr_nodes"]) == want,
+                        timeout_s, f"ISR {sorted(want)} for {topic}-{partition}", ctx=self.ctx)
+
+    def create_topic(self, topic, partitions=1, replication_factor=3, min_isr=2, **configs):
+        """CreateTopics through kafka-python's admin client; waits for leaders."""
+        from kafka.admin import KafkaAdminClient, NewTopic
+        cfg = {"min.insync.replicas": str(min_isr)}
+        cfg.update({k.replace("_", "."): str(v) for k, v in configs.items()})
+        admin = KafkaAdminClient(bootstrap_servers=self[1].bootstrap, request_timeout_ms=20000)
+        try:
+            admin.create_topics([NewTopic(topic, partitions, replication_factor,
+                                          topic_configs=cfg)])
+        finally:
+            admin.close()
+        for p in range(partitions):
+            self.wait_leader(topic, p)
+
+    def ctx(self, n=12):
+        return "".join(b.ctx(n) for b in self)
+
+    def cleanup(self):
+        for b in self:
+            try:
+                if b.running():
+                    b.sigcont()
+            except ProcessLookupError:
+                pass
+            b.cleanup()
+
+
 # ---- the fixture and the report hook -------------------------------------------
 
 _all_brokers = []
@@ -414,6 +538,25 @@ def brokers(tmp_path):
     yield make
     for b in made:
         b.cleanup()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Factory: cluster(n=3, config=None, start=True, **timeouts) -> Cluster."""
+    made = []
+
+    def make(n=3, config=None, start=True, **kw):
+        c = Cluster(tmp_path, n, config, **kw)
+        made.append(c)
+        for b in c:
+            register(b)
+        if start:
+            c.start()
+        return c
+
+    yield make
+    for c in made:
+        c.cleanup()
 
 
 def pytest_runtest_setup(item):
