@@ -22,6 +22,7 @@
 #include "rlerr.h"
 
 #define CLUSTER_RETRY_MS 500
+#define CLUSTER_ALTER_QUIET_MS 1000
 #define CLUSTER_REQUEST_TIMEOUT_MS 5000
 #define CLUSTER_META_MAX_WAIT_MS 500
 #define CLUSTER_META_MAX_BYTES (16 << 20)
@@ -555,6 +556,8 @@ static void cl_alter_outcome(struct cl_alter_ctx *ca, int err)
 		     blog_i64(b1, ca->ca_partition), "error", kp_error_name((int16_t)err), NULL);
 		if (cluster_alter_retriable(err))
 			p->pt_alter_resend_ms = cl_now(ca->ca_cl) + CLUSTER_RETRY_MS;
+		else /* no new proposal for a while: the next would likely be refused too */
+			p->pt_alter_quiet_until_ms = cl_now(ca->ca_cl) + CLUSTER_ALTER_QUIET_MS;
 	}
 	free(ca);
 }
@@ -695,6 +698,12 @@ void cluster_begin_shutdown(struct broker *b)
 		return;
 	cl->cl_want_shutdown = true;
 	cl_heartbeat(cl);
+}
+
+bool cluster_broker_may_join(const struct broker *b, int32_t id)
+{
+	const struct cluster *cl = cl_of(b);
+	return cl && meta_broker_may_join(&cl->cl_image, id);
 }
 
 bool cluster_shutdown_ready(const struct broker *b)

@@ -81,6 +81,8 @@ void cluster_wait_metadata(struct broker *b, struct cluster_meta_wait *w, int64_
 void cluster_cancel_wait(struct broker *b, struct cluster_meta_wait *w);
 
 void cluster_begin_shutdown(struct broker *b);
+/* May broker `id` join an ISR (alive, not leaving)? As the metadata says. */
+bool cluster_broker_may_join(const struct broker *b, int32_t id);
 bool cluster_shutdown_ready(const struct broker *b);
 
 /* Periodic work: ISR checks on the partitions this broker leads. */

@@ -547,6 +547,7 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 	if (req->want_shutdown && !s->cs_shutdown) {
 		s->cs_shutdown = true;
 		blog(BLOG_INFO, "controlled_shutdown_started", "broker", blog_i64(b1, b->mb_id), NULL);
+		ctl_stage(c, rec, meta_rec_shutdown(rec, b->mb_id));
 		ctl_broker_gone(c, b->mb_id, true);
 	} else if (b->mb_fenced && !s->cs_shutdown && req->metadata_offset > b->mb_epoch) {
 		/* Caught up with the metadata up to its own registration. */

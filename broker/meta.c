@@ -94,6 +94,12 @@ bool meta_broker_alive(const struct meta_image *mi, int32_t id)
 	return b && b->mb_registered && !b->mb_fenced;
 }
 
+bool meta_broker_may_join(const struct meta_image *mi, int32_t id)
+{
+	const struct meta_broker *b = meta_broker_c(mi, id);
+	return b && b->mb_registered && !b->mb_fenced && !b->mb_shutting_down;
+}
+
 bool meta_ids_contain(const int32_t *ids, int32_t n, int32_t id)
 {
 	for (int32_t i = 0; i < n; i++)
@@ -137,6 +143,11 @@ int meta_rec_broker(char *buf, const struct meta_broker *b)
 int meta_rec_fence(char *buf, int32_t id, const char *reason)
 {
 	return snprintf(buf, META_RECORD_MAX, "fence id=%d reason=%s", id, reason);
+}
+
+int meta_rec_shutdown(char *buf, int32_t id)
+{
+	return snprintf(buf, META_RECORD_MAX, "shutdown id=%d", id);
 }
 
 int meta_rec_unfence(char *buf, int32_t id)
@@ -310,6 +321,19 @@ static int meta_apply_broker(struct meta_image *mi, const struct meta_tokens *tk
 	return 0;
 }
 
+static int meta_apply_shutdown(struct meta_image *mi, const struct meta_tokens *tk,
+			       struct meta_delta *d)
+{
+	int32_t id;
+	struct meta_broker *b = meta_get_i32(tk, "id", &id) < 0 ? NULL : meta_broker(mi, id);
+	if (!b)
+		return -1;
+	b->mb_shutting_down = true; /* until it registers again */
+	d->md_change = META_BROKER;
+	d->md_broker = id;
+	return 0;
+}
+
 static int meta_apply_fence(struct meta_image *mi, const struct meta_tokens *tk,
 			    struct meta_delta *d, bool fenced)
 {
@@ -452,6 +476,8 @@ int meta_apply(struct meta_image *mi, const char *rec, size_t len, int64_t offse
 		rc = meta_apply_fence(mi, &tk, d, true);
 	} else if (strcmp(tk.mt_type, "unfence") == 0) {
 		rc = meta_apply_fence(mi, &tk, d, false);
+	} else if (strcmp(tk.mt_type, "shutdown") == 0) {
+		rc = meta_apply_shutdown(mi, &tk, d);
 	} else if (strcmp(tk.mt_type, "topic") == 0) {
 		rc = meta_apply_topic(mi, &tk, d);
 	} else if (strcmp(tk.mt_type, "partition") == 0) {

@@ -45,6 +45,7 @@ struct meta_broker {
 	int32_t mb_id;
 	bool mb_registered;
 	bool mb_fenced;
+	bool mb_shutting_down;       /* controlled shutdown began: leaves ISRs, joins none */
 	bool mb_clean;               /* its last registration followed a clean shutdown */
 	int64_t mb_epoch;            /* broker epoch: offset of its broker record */
 	uint8_t mb_incarnation[16];
@@ -120,6 +121,8 @@ struct meta_partition *meta_partition(const struct meta_image *mi, const char *n
 struct meta_broker *meta_broker(struct meta_image *mi, int32_t id);
 const struct meta_broker *meta_broker_c(const struct meta_image *mi, int32_t id);
 bool meta_broker_alive(const struct meta_image *mi, int32_t id); /* registered, unfenced */
+/* Alive and not in controlled shutdown: a leader may propose it for an ISR. */
+bool meta_broker_may_join(const struct meta_image *mi, int32_t id);
 
 /* Record encoders: write one record line into buf (META_RECORD_MAX);
  * return its length. */
@@ -127,6 +130,7 @@ int meta_rec_controller(char *buf, int32_t epoch, const char *cluster_id);
 int meta_rec_broker(char *buf, const struct meta_broker *b);
 int meta_rec_fence(char *buf, int32_t id, const char *reason);
 int meta_rec_unfence(char *buf, int32_t id);
+int meta_rec_shutdown(char *buf, int32_t id);
 int meta_rec_topic(char *buf, const struct meta_topic *t);
 int meta_rec_partition(char *buf, const char *topic, int32_t p, const struct meta_partition *mp);
 int meta_rec_delete_topic(char *buf, const char *topic);

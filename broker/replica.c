@@ -27,7 +27,7 @@ void replica_after_isr(struct broker *b, struct partition *p, int flags)
 	/* Not only on ISR_HW_ADVANCED: becoming leader may move it too. */
 	partition_hw_moved(p);
 	isr_waiters_release(&p->pt_isr);
-	if (flags & ISR_PROPOSE) {
+	if ((flags & ISR_PROPOSE) && replica_now(b) >= p->pt_alter_quiet_until_ms) {
 		int32_t isr[ISR_MAX_REPLICAS];
 		int32_t n = isr_proposal(&p->pt_isr, isr, replica_now(b));
 		p->pt_alter_resend_ms = replica_now(b) + REPLICA_ALTER_RESEND_MS;
@@ -156,6 +156,9 @@ void replica_tick(struct broker *b, struct partition *p)
 		return;
 	struct isr_partition *ip = &p->pt_isr;
 	int64_t now = replica_now(b);
+	for (int32_t i = 0; i < ip->ip_nreplicas; i++)
+		isr_set_eligible(ip, ip->ip_replicas[i].ir_id,
+				 cluster_broker_may_join(b, ip->ip_replicas[i].ir_id));
 	/* No answer (or a failed one): the same proposal again, at the same
 	 * epochs, so at most one copy can ever be applied. */
 	if (ip->ip_change_pending && now >= p->pt_alter_resend_ms) {

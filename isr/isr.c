@@ -116,6 +116,7 @@ static void isr_replica_reset(struct isr_replica *r, int32_t id)
 	r->ir_in_isr = false;
 	r->ir_pending_add = false;
 	r->ir_in_elr = false;
+	r->ir_ineligible = false;
 }
 
 static bool isr_in_maximal(const struct isr_replica *r)
@@ -368,7 +369,7 @@ static bool isr_lagging(const struct isr_partition *ip, const struct isr_replica
 static bool isr_may_join(const struct isr_partition *ip, const struct isr_replica *r,
 			 int64_t now_ms)
 {
-	return !isr_in_maximal(r) && r->ir_leo >= 0 && r->ir_leo >= ip->ip_hw &&
+	return !isr_in_maximal(r) && !r->ir_ineligible && r->ir_leo >= 0 && r->ir_leo >= ip->ip_hw &&
 	       r->ir_leo >= ip->ip_epoch_start && r->ir_last_caught_up_ms >= 0 &&
 	       !isr_lagging(ip, r, now_ms);
 }
@@ -407,6 +408,13 @@ static int isr_prepare(struct isr_partition *ip, int64_t now_ms)
 	ISR_ASSERT(n >= 1 && n <= ip->ip_nreplicas);
 	ip->ip_nproposed = n;
 	return ISR_PROPOSE;
+}
+
+void isr_set_eligible(struct isr_partition *ip, int32_t replica, bool eligible)
+{
+	int32_t i = isr_index(ip, replica);
+	if (i >= 0)
+		ip->ip_replicas[i].ir_ineligible = !eligible;
 }
 
 int isr_leader_leo(struct isr_partition *ip, int64_t leo)

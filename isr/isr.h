@@ -63,6 +63,7 @@ struct isr_replica {
 	bool ir_in_isr;	     /* committed ISR */
 	bool ir_pending_add; /* proposed addition, counts in the maximal ISR */
 	bool ir_in_elr;
+	bool ir_ineligible;  /* the controller would refuse it (fenced, leaving) */
 };
 
 struct isr_partition {
@@ -117,6 +118,10 @@ void isr_set_replicas(struct isr_partition *ip, const int32_t *replicas, int32_t
 #define ISR_PROPOSE	0x2 /* isr_proposal() has a change for the controller */
 
 /* The leader's own durable end moved. Returns ISR_* bits. */
+/* May `replica` be proposed for addition? Not while the controller would
+ * refuse it (KIP-841: fenced, or in controlled shutdown): proposing it
+ * would only be refused again and again. Eligible by default. */
+void isr_set_eligible(struct isr_partition *ip, int32_t replica, bool eligible);
 int isr_leader_leo(struct isr_partition *ip, int64_t leo);
 
 /* A follower fetched at `fetch_offset` (its durable end). Unknown replica
