@@ -185,7 +185,8 @@ void createtopics_handle(struct broker *b, struct kreq *rq)
 		struct topic_config tc;
 		r->topics[i].name = t->name;
 		if (!ctl) {
-			snprintf(msg, sizeof(msg), "this broker is not the controller (broker %d is)",
+			snprintf(msg, sizeof(msg),
+				 "this broker is not the controller (broker %d is)",
 				 cluster_controller_id(b));
 			err = KP_ERR_NOT_CONTROLLER;
 		} else if (admin_named_twice(req, i)) {
@@ -195,7 +196,8 @@ void createtopics_handle(struct broker *b, struct kreq *rq)
 		} else if (!topics_valid_name(t->name.ptr, t->name.len, msg, sizeof(msg))) {
 			err = KP_ERR_INVALID_TOPIC_EXCEPTION;
 		} else if ((err = admin_topic_config(b, version, t, &tc, msg, sizeof(msg))) == 0 &&
-			   topic_config_validate(&tc, b->b_cfg.bc_broker_count, msg, sizeof(msg)) < 0) {
+			   topic_config_validate(&tc, b->b_cfg.bc_broker_count, msg, sizeof(msg)) <
+				   0) {
 			err = tc.tc_replication_factor > b->b_cfg.bc_broker_count
 				      ? KP_ERR_INVALID_REPLICATION_FACTOR
 				      : KP_ERR_INVALID_CONFIG;
@@ -207,8 +209,8 @@ void createtopics_handle(struct broker *b, struct kreq *rq)
 		}
 		items[i] = (struct admin_item){.ai_state = as, .ai_index = i};
 		as->as_pending++;
-		ctl_create_topic(ctl, t->name.ptr, t->name.len, &tc, req->validate_only, admin_created,
-				 &items[i]);
+		ctl_create_topic(ctl, t->name.ptr, t->name.len, &tc, req->validate_only,
+				 admin_created, &items[i]);
 	}
 	admin_finish(as);
 }
@@ -220,7 +222,8 @@ void deletetopics_handle(struct broker *b, struct kreq *rq)
 	struct admin_state *as = admin_begin(rq, req->topic_names_count, &items);
 	struct kp_deletetopics_response *r = as ? &as->as_resp.delete_topics : NULL;
 	if (r)
-		r->responses = kreq_alloc(rq, (size_t)req->topic_names_count, sizeof(*r->responses));
+		r->responses =
+			kreq_alloc(rq, (size_t)req->topic_names_count, sizeof(*r->responses));
 	if (!as || (req->topic_names_count && !r->responses)) {
 		conn_close(rq->rq_conn, "no memory for a DeleteTopics response");
 		if (as)
@@ -238,7 +241,8 @@ void deletetopics_handle(struct broker *b, struct kreq *rq)
 		}
 		items[i] = (struct admin_item){.ai_state = as, .ai_index = i};
 		as->as_pending++;
-		ctl_delete_topic(ctl, name.ptr, name.len > 0 ? name.len : 0, admin_deleted, &items[i]);
+		ctl_delete_topic(ctl, name.ptr, name.len > 0 ? name.len : 0, admin_deleted,
+				 &items[i]);
 	}
 	admin_finish(as);
 }

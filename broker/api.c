@@ -61,7 +61,8 @@ static size_t api_response_reserve(struct broker *b, const struct kreq *rq)
 	int16_t key = rq->rq_hdr.request_api_key;
 	const struct meta_image *mi = cluster_image(b);
 	if (key == KP_API_REPLOG_LIST_DISCARDED)
-		return 65536 + REPLOG_DISCARDED_MAX * (sizeof(struct kp_replog_discarded_entry) + 512);
+		return 65536 +
+		       REPLOG_DISCARDED_MAX * (sizeof(struct kp_replog_discarded_entry) + 512);
 	if (key == KP_API_REPLOG_DESCRIBE_REPLICAS) {
 		size_t bytes = 65536;
 		uint32_t n = topics_count(b->b_topics);
@@ -76,7 +77,8 @@ static size_t api_response_reserve(struct broker *b, const struct kreq *rq)
 	for (uint32_t i = 0; i < mi->mi_ntopics; i++)
 		bytes += sizeof(struct kp_metadata_response_topic) + 64 +
 			 (size_t)mi->mi_order[i]->mt_npartitions *
-				 (sizeof(struct kp_metadata_response_partition) + 3 * 8 * ISR_MAX_REPLICAS / 4 + 64);
+				 (sizeof(struct kp_metadata_response_partition) +
+				  3 * 8 * ISR_MAX_REPLICAS / 4 + 64);
 	return bytes;
 }
 
@@ -186,9 +188,9 @@ void api_dispatch(struct broker *b, struct kreq *rq)
 	}
 	if (blog_enabled(BLOG_DEBUG)) {
 		char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
-		blog(BLOG_DEBUG, "request", "api", kp_api_name(key), "version", blog_i64(b1, version),
-		     "correlation_id", blog_i64(b2, rq->rq_hdr.correlation_id), "client",
-		     rq->rq_conn->cn_peer, NULL);
+		blog(BLOG_DEBUG, "request", "api", kp_api_name(key), "version",
+		     blog_i64(b1, version), "correlation_id",
+		     blog_i64(b2, rq->rq_hdr.correlation_id), "client", rq->rq_conn->cn_peer, NULL);
 	}
 	/* Room for the response beyond the decoded request. */
 	size_t reserve = api_response_reserve(b, rq);
@@ -229,8 +231,8 @@ struct partition *api_partition(struct broker *b, const char *name, int len, int
 	return p;
 }
 
-struct partition *api_leader_partition(struct broker *b, const char *name, int len,
-				       int32_t index, int *err)
+struct partition *api_leader_partition(struct broker *b, const char *name, int len, int32_t index,
+				       int *err)
 {
 	struct partition *p = api_partition(b, name, len, index, err);
 	if (p && !replica_is_leader(p)) {

@@ -62,8 +62,8 @@ void replog_discarded_handle(struct broker *b, struct kreq *rq);
 struct partition *api_partition(struct broker *b, const char *name, int len, int32_t index,
 				int *err);
 /* The same, and this broker must lead it (else NOT_LEADER_OR_FOLLOWER). */
-struct partition *api_leader_partition(struct broker *b, const char *name, int len,
-				       int32_t index, int *err);
+struct partition *api_leader_partition(struct broker *b, const char *name, int len, int32_t index,
+				       int *err);
 /* Ask for an unknown topic to be created, if auto_create_topics allows.
  * Returns true when a creation was requested. */
 bool api_auto_create(struct broker *b, const char *name, int len);

@@ -101,8 +101,8 @@ static int broker_read_meta(struct broker *b, int dfd)
 	char *cid = strstr(text, "cluster.id="), *nid = strstr(text, "node.id=");
 	long node = nid ? strtol(nid + 8, NULL, 10) : -1;
 	if (!nid || (cid && sscanf(cid + 11, "%63[A-Za-z0-9_-]", b->b_cluster_id) != 1)) {
-		blog(BLOG_ERROR, "start_failed", "reason", "meta.properties is damaged",
-		     "data_dir", dir, NULL);
+		blog(BLOG_ERROR, "start_failed", "reason", "meta.properties is damaged", "data_dir",
+		     dir, NULL);
 		return -1;
 	}
 	if (node != b->b_cfg.bc_id) {
@@ -126,8 +126,8 @@ int broker_adopt_cluster_id(struct broker *b, const char *id)
 	if (b->b_cluster_id[0]) {
 		blog(BLOG_ERROR, "wrong_cluster", "reason",
 		     "data_dir belongs to another cluster than the controller's", "data_dir",
-		     b->b_cfg.bc_data_dir, "cluster_id", b->b_cluster_id, "controller_cluster_id", id,
-		     NULL);
+		     b->b_cfg.bc_data_dir, "cluster_id", b->b_cluster_id, "controller_cluster_id",
+		     id, NULL);
 		return -1;
 	}
 	snprintf(b->b_cluster_id, sizeof(b->b_cluster_id), "%s", id);

@@ -41,8 +41,8 @@ struct broker {
 	struct reactor b_reactor;
 	struct topics *b_topics;
 	struct cluster *b_cluster;
-	struct fetcher *b_fetchers;  /* replication from each leader */
-	bool b_clean_start;          /* the previous stop closed every log cleanly */
+	struct fetcher *b_fetchers; /* replication from each leader */
+	bool b_clean_start;	    /* the previous stop closed every log cleanly */
 	char b_cluster_id[64];
 
 	int b_listen_fd;
@@ -63,8 +63,8 @@ struct broker {
 	struct timer b_tick; /* periodic work: flush ticks, retention, HW checkpoints */
 	int64_t b_last_housekeeping_ms;
 	struct timer b_accept_retry; /* after EMFILE and the like */
-	bool b_stopping;             /* asked to stop: handing over leaderships */
-	bool b_serving_stopped;      /* no longer reading requests: draining */
+	bool b_stopping;	     /* asked to stop: handing over leaderships */
+	bool b_serving_stopped;	     /* no longer reading requests: draining */
 	int64_t b_stop_began_ms;
 	int64_t b_stop_deadline_ms;
 	int b_exit_code;

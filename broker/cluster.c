@@ -21,26 +21,26 @@
 #include "replica.h"
 #include "rlerr.h"
 
-#define CLUSTER_RETRY_MS 500
-#define CLUSTER_ALTER_QUIET_MS 1000
+#define CLUSTER_RETRY_MS	   500
+#define CLUSTER_ALTER_QUIET_MS	   1000
 #define CLUSTER_REQUEST_TIMEOUT_MS 5000
-#define CLUSTER_META_MAX_WAIT_MS 500
-#define CLUSTER_META_MAX_BYTES (16 << 20)
+#define CLUSTER_META_MAX_WAIT_MS   500
+#define CLUSTER_META_MAX_BYTES	   (16 << 20)
 
 struct cluster {
 	struct broker *cl_b;
-	struct meta_image cl_image;     /* committed metadata, applied in order */
-	struct controller *cl_ctl;      /* when the controller runs here */
-	struct peer *cl_peer;           /* to the controller otherwise: requests */
-	struct peer *cl_meta_peer;      /* ...and its metadata log (long polls) */
+	struct meta_image cl_image; /* committed metadata, applied in order */
+	struct controller *cl_ctl;  /* when the controller runs here */
+	struct peer *cl_peer;	    /* to the controller otherwise: requests */
+	struct peer *cl_meta_peer;  /* ...and its metadata log (long polls) */
 	int32_t cl_controller_id;
 	uint8_t cl_incarnation[16];
-	int64_t cl_broker_epoch;        /* -1 until registered */
+	int64_t cl_broker_epoch; /* -1 until registered */
 	bool cl_registering;
 	int64_t cl_lease_until_ms;
 	bool cl_fenced;
-	bool cl_cluster_known;          /* the cluster id is learned: may register */
-	bool cl_loaded;                 /* caught up once: records are acted on */
+	bool cl_cluster_known; /* the cluster id is learned: may register */
+	bool cl_loaded;	       /* caught up once: records are acted on */
 	bool cl_want_shutdown;
 	bool cl_shutdown_ready;
 	struct timer cl_hb_timer;
@@ -48,7 +48,7 @@ struct cluster {
 	int64_t cl_hb_sent_ms;
 	struct timer cl_meta_timer;
 	bool cl_meta_inflight;
-	bool cl_meta_broken;            /* a record did not apply: stop applying */
+	bool cl_meta_broken; /* a record did not apply: stop applying */
 	struct cluster_meta_wait *cl_waits;
 	struct partition *cl_meta_part; /* __cluster_metadata-0 (local controller) */
 	bool cl_stopping;
@@ -120,7 +120,8 @@ static void cl_wake_waits(struct cluster *cl)
 static void cl_partition_changed(struct cluster *cl, const struct meta_delta *d)
 {
 	struct broker *b = cl->cl_b;
-	const struct meta_topic *mt = meta_topic(&cl->cl_image, d->md_topic, (int)strlen(d->md_topic));
+	const struct meta_topic *mt =
+		meta_topic(&cl->cl_image, d->md_topic, (int)strlen(d->md_topic));
 	if (!mt)
 		return;
 	const struct meta_partition *mp = &mt->mt_parts[d->md_partition];
@@ -292,7 +293,8 @@ struct partition *cluster_open_metadata_partition(struct broker *b)
 	tc.tc_segment_bytes = 64 << 20;
 	tc.tc_acks_all_durability = CONFIG_DURABILITY_FSYNC;
 	tc.tc_cleanup_policy = CONFIG_CLEANUP_DELETE;
-	struct topic *t = topics_add(b->b_topics, META_TOPIC, (int)strlen(META_TOPIC), NULL, &tc, 1);
+	struct topic *t =
+		topics_add(b->b_topics, META_TOPIC, (int)strlen(META_TOPIC), NULL, &tc, 1);
 	char err[512];
 	if (!t || topics_open_replica(b->b_topics, t, 0, err, sizeof(err)) < 0) {
 		blog(BLOG_ERROR, "start_failed", "reason", "cannot open the metadata log", "error",
@@ -365,8 +367,8 @@ static void cl_fetch_metadata(struct cluster *cl)
 		.log_start_offset = -1,
 		.partition_max_bytes = CLUSTER_META_MAX_BYTES,
 	};
-	struct kp_fetch_topic topic = {.topic = KP_STR(META_TOPIC), .partitions = &part,
-				       .partitions_count = 1};
+	struct kp_fetch_topic topic = {
+		.topic = KP_STR(META_TOPIC), .partitions = &part, .partitions_count = 1};
 	union kp_request_body body = {.fetch = {
 					      .replica_id = -1,
 					      .max_wait_ms = CLUSTER_META_MAX_WAIT_MS,
@@ -378,7 +380,8 @@ static void cl_fetch_metadata(struct cluster *cl)
 					      .rack_id = KP_STR(""),
 				      }};
 	if (peer_send(cl->cl_meta_peer, KP_API_FETCH, 11, &body,
-		      CLUSTER_META_MAX_WAIT_MS + CLUSTER_REQUEST_TIMEOUT_MS, cl_meta_fetched, cl) == 0)
+		      CLUSTER_META_MAX_WAIT_MS + CLUSTER_REQUEST_TIMEOUT_MS, cl_meta_fetched,
+		      cl) == 0)
 		cl->cl_meta_inflight = true;
 }
 
@@ -398,8 +401,8 @@ static void cl_registered(struct cluster *cl, int err, const char *msg, int64_t 
 		return;
 	char b1[BLOG_I64_BUF];
 	if (err) {
-		blog(BLOG_WARN, "registration_failed", "error", kp_error_name((int16_t)err), "message",
-		     msg ? msg : "", NULL);
+		blog(BLOG_WARN, "registration_failed", "error", kp_error_name((int16_t)err),
+		     "message", msg ? msg : "", NULL);
 		timer_arm(&cl->cl_b->b_reactor.re_timers, &cl->cl_hb_timer,
 			  cl_now(cl) + CLUSTER_RETRY_MS);
 		return;
@@ -601,13 +604,13 @@ void cluster_alter_partition(struct broker *b, struct partition *p, const int32_
 				    (int)strlen(ca->ca_topic), &ap, cl_alter_local_done, ca);
 		return;
 	}
-	struct kp_replog_alter_topic topic = {.name = kp_str_from_cstr(ca->ca_topic),
-					      .partitions = &ap,
-					      .partitions_count = 1};
-	union kp_request_body body = {.replog_alter_partition = {.broker_id = b->b_cfg.bc_id,
-								 .broker_epoch = cl->cl_broker_epoch,
-								 .topics = &topic,
-								 .topics_count = 1}};
+	struct kp_replog_alter_topic topic = {
+		.name = kp_str_from_cstr(ca->ca_topic), .partitions = &ap, .partitions_count = 1};
+	union kp_request_body body = {
+		.replog_alter_partition = {.broker_id = b->b_cfg.bc_id,
+					   .broker_epoch = cl->cl_broker_epoch,
+					   .topics = &topic,
+					   .topics_count = 1}};
 	if (peer_send(cl->cl_peer, KP_API_REPLOG_ALTER_PARTITION, 0, &body,
 		      CLUSTER_REQUEST_TIMEOUT_MS, cl_alter_remote_done, ca) < 0)
 		cl_alter_outcome(ca, KP_ERR_UNKNOWN_SERVER_ERROR);
@@ -630,7 +633,8 @@ static void cl_created_remote(void *ctx, int err, const union kp_response_body *
 	const struct kp_createtopics_topic_result *r = &resp->create_topics.topics[0];
 	if (r->error_code && r->error_code != KP_ERR_TOPIC_ALREADY_EXISTS) {
 		char msg[256];
-		snprintf(msg, sizeof(msg), "%.*s", r->error_message.len > 0 ? r->error_message.len : 0,
+		snprintf(msg, sizeof(msg), "%.*s",
+			 r->error_message.len > 0 ? r->error_message.len : 0,
 			 r->error_message.ptr ? r->error_message.ptr : "");
 		blog(BLOG_WARN, "topic_auto_create_failed", "error", kp_error_name(r->error_code),
 		     "message", msg, NULL);
@@ -645,10 +649,10 @@ void cluster_auto_create(struct broker *b, const char *name, int len)
 				 cl_created_local, NULL);
 		return;
 	}
-	struct kp_createtopics_topic topic = {.name = {name, len},
-					      .num_partitions = -1,
-					      .replication_factor = -1};
-	union kp_request_body body = {.create_topics = {.topics = &topic, .topics_count = 1,
+	struct kp_createtopics_topic topic = {
+		.name = {name, len}, .num_partitions = -1, .replication_factor = -1};
+	union kp_request_body body = {.create_topics = {.topics = &topic,
+							.topics_count = 1,
 							.timeout_ms = CLUSTER_REQUEST_TIMEOUT_MS}};
 	peer_send(cl->cl_peer, KP_API_CREATE_TOPICS, 4, &body, CLUSTER_REQUEST_TIMEOUT_MS,
 		  cl_created_remote, NULL);

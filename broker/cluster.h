@@ -60,8 +60,7 @@ int cluster_lead_metadata_partition(struct broker *b, struct partition *p, int32
 /* Ask the controller to change a partition's ISR (the leader's proposal
  * from isr_proposal, or a resend of it). The outcome arrives as metadata:
  * the commit, or the newer epochs that made it moot. */
-void cluster_alter_partition(struct broker *b, struct partition *p, const int32_t *isr,
-			     int32_t n);
+void cluster_alter_partition(struct broker *b, struct partition *p, const int32_t *isr, int32_t n);
 
 /* Ask the controller to create a topic with the default settings (auto
  * creation). Fire and forget: the topic appears in the metadata. */

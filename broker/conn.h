@@ -81,7 +81,7 @@ struct conn {
 	bool cn_close_pending; /* close once earlier responses are sent */
 	char cn_close_why[256];
 	int cn_barriers; /* requests holding later ones back (conn_hold) */
-	bool cn_again; /* more service was asked for meanwhile */
+	bool cn_again;	 /* more service was asked for meanwhile */
 	/* receiving */
 	struct io_op cn_recv_op;
 	bool cn_recv_inflight;

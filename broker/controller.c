@@ -26,9 +26,9 @@
 #include "rlassert.h"
 #include "rlerr.h"
 
-#define CTL_TICK_MS 200
+#define CTL_TICK_MS	       200
 #define CTL_PREFERRED_CHECK_MS 5000
-#define CTL_STAGE_MAX 4096 /* records in one commit */
+#define CTL_STAGE_MAX	       4096 /* records in one commit */
 
 struct ctl_session {
 	int32_t cs_id;
@@ -233,10 +233,15 @@ static void ctl_commit(struct controller *c, ctl_done_fn done, void *ctx, int64_
 	RL_ASSERT(len > 0);
 	c->ct_stage_len = 0;
 	c->ct_nstaged = 0;
-	*cc = (struct ctl_commit){.cc_ctl = c, .cc_batch = buf, .cc_done = done, .cc_ctx = ctx,
-				  .cc_value = value, .cc_pending = 2};
+	*cc = (struct ctl_commit){.cc_ctl = c,
+				  .cc_batch = buf,
+				  .cc_done = done,
+				  .cc_ctx = ctx,
+				  .cc_value = value,
+				  .cc_pending = 2};
 	cc->cc_append = (struct plog_append){.pa_done = ctl_commit_written, .pa_ctx = cc};
-	int rc = plog_append_leader(c->ct_part->pt_log, &cc->cc_append, buf, (size_t)len, c->ct_epoch);
+	int rc = plog_append_leader(c->ct_part->pt_log, &cc->cc_append, buf, (size_t)len,
+				    c->ct_epoch);
 	if (rc < 0) {
 		cc->cc_pending = 1;
 		cc->cc_err = rc;
@@ -351,10 +356,10 @@ static bool ctl_maybe_elect(struct controller *c, const struct meta_topic *t, in
 	}
 	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF], b4[BLOG_I64_BUF];
 	static const char *const how[] = {"isr", "eligible", "unclean", "last_leader"};
-	blog(leader >= 0 && from < 2 ? BLOG_INFO : BLOG_WARN, "leader_elected",
-	     "topic", t->mt_name, "partition", blog_i64(b1, p), "leader", blog_i64(b2, leader),
-	     "previous", blog_i64(b3, old), "leader_epoch", blog_i64(b4, mp->mp_leader_epoch),
-	     "from", leader >= 0 ? how[from] : "none: offline", NULL);
+	blog(leader >= 0 && from < 2 ? BLOG_INFO : BLOG_WARN, "leader_elected", "topic", t->mt_name,
+	     "partition", blog_i64(b1, p), "leader", blog_i64(b2, leader), "previous",
+	     blog_i64(b3, old), "leader_epoch", blog_i64(b4, mp->mp_leader_epoch), "from",
+	     leader >= 0 ? how[from] : "none: offline", NULL);
 	return true;
 }
 
@@ -392,7 +397,8 @@ static void ctl_broker_back(struct controller *c, int32_t id)
 		struct meta_topic *t = c->ct_image.mi_order[i];
 		for (int32_t p = 0; p < t->mt_npartitions; p++) {
 			struct meta_partition mp = t->mt_parts[p];
-			if (mp.mp_leader >= 0 || !meta_ids_contain(mp.mp_replicas, mp.mp_nreplicas, id))
+			if (mp.mp_leader >= 0 ||
+			    !meta_ids_contain(mp.mp_replicas, mp.mp_nreplicas, id))
 				continue;
 			if (ctl_maybe_elect(c, t, p, &mp))
 				ctl_stage_partition(c, t, p, &mp);
@@ -427,8 +433,8 @@ static void ctl_preferred_leaders(struct controller *c)
 			    !meta_ids_contain(mp.mp_isr, mp.mp_nisr, pref))
 				continue;
 			char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
-			blog(BLOG_INFO, "preferred_leader_restored", "topic", t->mt_name, "partition",
-			     blog_i64(b1, p), "leader", blog_i64(b2, pref), NULL);
+			blog(BLOG_INFO, "preferred_leader_restored", "topic", t->mt_name,
+			     "partition", blog_i64(b1, p), "leader", blog_i64(b2, pref), NULL);
 			mp.mp_leader = pref;
 			mp.mp_last_leader = pref;
 			mp.mp_leader_epoch++;
@@ -460,7 +466,8 @@ static void ctl_on_tick(struct timer *t)
 				continue;
 			if (now - s->cs_last_hb_ms > cfg->bc_session_timeout_ms)
 				ctl_fence(c, b->mb_id,
-					  s->cs_shutdown ? "controlled_shutdown" : "session_expired");
+					  s->cs_shutdown ? "controlled_shutdown"
+							 : "session_expired");
 		}
 		/* Partitions left offline while their brokers were not there. */
 		for (int i = 0; i < c->ct_image.mi_nbrokers; i++)
@@ -503,7 +510,8 @@ void ctl_register(struct controller *c, const struct kp_replog_register_request 
 	};
 	memcpy(b.mb_incarnation, req->incarnation_id.bytes, 16);
 	snprintf(b.mb_address, sizeof(b.mb_address), "%.*s",
-		 req->address.len > 0 ? req->address.len : 0, req->address.ptr ? req->address.ptr : "");
+		 req->address.len > 0 ? req->address.len : 0,
+		 req->address.ptr ? req->address.ptr : "");
 	char rec[META_RECORD_MAX], b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
 	bool was_alive = cur && meta_broker_alive(&c->ct_image, req->broker_id);
 	if (ctl_stage(c, rec, meta_rec_broker(rec, &b)) < 0) {
@@ -546,7 +554,8 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 	char rec[META_RECORD_MAX], b1[BLOG_I64_BUF];
 	if (req->want_shutdown && !s->cs_shutdown) {
 		s->cs_shutdown = true;
-		blog(BLOG_INFO, "controlled_shutdown_started", "broker", blog_i64(b1, b->mb_id), NULL);
+		blog(BLOG_INFO, "controlled_shutdown_started", "broker", blog_i64(b1, b->mb_id),
+		     NULL);
 		ctl_stage(c, rec, meta_rec_shutdown(rec, b->mb_id));
 		ctl_broker_gone(c, b->mb_id, true);
 	} else if (b->mb_fenced && !s->cs_shutdown && req->metadata_offset > b->mb_epoch) {
@@ -556,7 +565,8 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 		ctl_broker_back(c, b->mb_id);
 	}
 	ctl_commit(c, NULL, NULL, 0);
-	resp->lease_ms = b->mb_fenced || s->cs_shutdown ? 0 : (int32_t)ctl_lease_ms(&c->ct_b->b_cfg);
+	resp->lease_ms =
+		b->mb_fenced || s->cs_shutdown ? 0 : (int32_t)ctl_lease_ms(&c->ct_b->b_cfg);
 	resp->is_fenced = b->mb_fenced;
 	if (s->cs_shutdown) {
 		/* Ready once nothing it leads could move elsewhere. */
@@ -566,12 +576,14 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 			for (int32_t p = 0; p < t->mt_npartitions && ready; p++) {
 				struct meta_partition *mp = &t->mt_parts[p];
 				int from;
-				if (mp->mp_leader == b->mb_id && ctl_choose_leader(c, t, mp, &from) >= 0)
+				if (mp->mp_leader == b->mb_id &&
+				    ctl_choose_leader(c, t, mp, &from) >= 0)
 					ready = false;
 			}
 		}
 		/* ...and the records that moved them are durable. */
-		resp->shutdown_ready = ready && req->metadata_offset >= plog_end_offset(c->ct_part->pt_log);
+		resp->shutdown_ready =
+			ready && req->metadata_offset >= plog_end_offset(c->ct_part->pt_log);
 	}
 }
 
@@ -649,8 +661,9 @@ void ctl_alter_partition(struct controller *c, int32_t broker_id, int64_t broker
 			return;
 		}
 		if (!meta_ids_contain(mp.mp_isr, mp.mp_nisr, r) && !ctl_can_lead(c, r)) {
-			ctl_refuse_current(c, t, ap->partition_index, &mp, KP_ERR_INELIGIBLE_REPLICA,
-					   "new ISR member is not live", done, ctx);
+			ctl_refuse_current(c, t, ap->partition_index, &mp,
+					   KP_ERR_INELIGIBLE_REPLICA, "new ISR member is not live",
+					   done, ctx);
 			return;
 		}
 		isr[n++] = r;
@@ -706,8 +719,8 @@ void ctl_create_topic(struct controller *c, const char *name, int len,
 	int nlive = ctl_live_brokers(c, live);
 	if (cfg->tc_replication_factor > nlive) {
 		snprintf(msg, sizeof(msg),
-			 "replication factor %d is larger than the %d broker%s available", cfg->tc_replication_factor,
-			 nlive, nlive == 1 ? "" : "s");
+			 "replication factor %d is larger than the %d broker%s available",
+			 cfg->tc_replication_factor, nlive, nlive == 1 ? "" : "s");
 		done(ctx, KP_ERR_INVALID_REPLICATION_FACTOR, msg, 0);
 		return;
 	}
@@ -731,7 +744,8 @@ void ctl_create_topic(struct controller *c, const char *name, int len,
 	for (int32_t p = 0; p < cfg->tc_partitions; p++) {
 		struct meta_partition mp = {.mp_leader = -1};
 		for (int32_t r = 0; r < cfg->tc_replication_factor; r++)
-			mp.mp_replicas[r] = live[(start + (uint32_t)p + (uint32_t)r) % (uint32_t)nlive];
+			mp.mp_replicas[r] =
+				live[(start + (uint32_t)p + (uint32_t)r) % (uint32_t)nlive];
 		mp.mp_nreplicas = cfg->tc_replication_factor;
 		memcpy(mp.mp_isr, mp.mp_replicas, sizeof(mp.mp_replicas));
 		mp.mp_nisr = mp.mp_nreplicas;
@@ -747,8 +761,7 @@ void ctl_create_topic(struct controller *c, const char *name, int len,
 	ctl_commit(c, done, ctx, 0);
 }
 
-void ctl_delete_topic(struct controller *c, const char *name, int len, ctl_done_fn done,
-		      void *ctx)
+void ctl_delete_topic(struct controller *c, const char *name, int len, ctl_done_fn done, void *ctx)
 {
 	struct meta_topic *t = meta_topic(&c->ct_image, name, len);
 	if (!t) {
@@ -810,8 +823,8 @@ int ctl_start(struct broker *b, struct controller **out)
 	if (c->ct_image.mi_cluster_id[0] && strcmp(c->ct_image.mi_cluster_id, b->b_cluster_id)) {
 		blog(BLOG_ERROR, "start_failed", "reason",
 		     "the metadata log belongs to another cluster than meta.properties",
-		     "metadata_cluster_id", c->ct_image.mi_cluster_id, "cluster_id", b->b_cluster_id,
-		     NULL);
+		     "metadata_cluster_id", c->ct_image.mi_cluster_id, "cluster_id",
+		     b->b_cluster_id, NULL);
 		meta_image_deinit(&c->ct_image);
 		free(c);
 		return -1;

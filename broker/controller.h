@@ -85,8 +85,7 @@ void ctl_alter_partition(struct controller *c, int32_t broker_id, int64_t broker
 void ctl_create_topic(struct controller *c, const char *name, int len,
 		      const struct topic_config *cfg, bool validate_only, ctl_done_fn done,
 		      void *ctx);
-void ctl_delete_topic(struct controller *c, const char *name, int len, ctl_done_fn done,
-		      void *ctx);
+void ctl_delete_topic(struct controller *c, const char *name, int len, ctl_done_fn done, void *ctx);
 
 /* The lease a heartbeat grants, and how often brokers should send one. */
 int64_t ctl_lease_ms(const struct broker_config *cfg);

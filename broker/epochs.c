@@ -38,8 +38,8 @@ static void epochs_one(struct broker *b, struct kp_str topic, const struct kp_ep
 		out->error_code = KP_ERR_UNKNOWN_LEADER_EPOCH;
 		return;
 	}
-	epoch_cache_end_offset(plog_epochs(p->pt_log), in->leader_epoch,
-			       plog_end_offset(p->pt_log), &out->leader_epoch, &out->end_offset);
+	epoch_cache_end_offset(plog_epochs(p->pt_log), in->leader_epoch, plog_end_offset(p->pt_log),
+			       &out->leader_epoch, &out->end_offset);
 }
 
 void epochs_handle(struct broker *b, struct kreq *rq)
@@ -58,7 +58,8 @@ void epochs_handle(struct broker *b, struct kreq *rq)
 		const struct kp_epoch_topic *t = &req->topics[i];
 		struct kp_epoch_topic_result *tr = &r->topics[i];
 		tr->topic = t->topic;
-		tr->partitions = kreq_alloc(rq, (size_t)t->partitions_count, sizeof(*tr->partitions));
+		tr->partitions =
+			kreq_alloc(rq, (size_t)t->partitions_count, sizeof(*tr->partitions));
 		if (t->partitions_count && !tr->partitions) {
 			conn_close(rq->rq_conn, "no memory for an OffsetForLeaderEpoch response");
 			return;

@@ -47,7 +47,7 @@ struct fetch_state;
 
 struct fetch_part {
 	struct fetch_state *fp_state;
-	int16_t fp_refused;                     /* a follower's fetch refused at arrival */
+	int16_t fp_refused;	       /* a follower's fetch refused at arrival */
 	const struct kp_str *fp_topic; /* in the request */
 	const struct kp_fetch_partition *fp_req;
 	struct kp_fetch_partition_data *fp_resp;
@@ -187,8 +187,8 @@ static void fetch_answer(struct broker *b, struct fetch_state *fs)
 		fetch_fill_meta(fp->fp_resp, p);
 		if (err || !p || total >= budget)
 			continue;
-		total += fetch_collect(p, fp->fp_req, fetch_limit(fp, p), budget - total, total == 0,
-				       &slices[i]);
+		total += fetch_collect(p, fp->fp_req, fetch_limit(fp, p), budget - total,
+				       total == 0, &slices[i]);
 	}
 	uint8_t *data = slices && total ? malloc(total) : NULL;
 	uint64_t at = 0;

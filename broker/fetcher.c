@@ -27,23 +27,23 @@
 #include "rlassert.h"
 #include "rlerr.h"
 
-#define FETCHER_MAX_WAIT_MS 500
+#define FETCHER_MAX_WAIT_MS	    500
 #define FETCHER_PARTITION_MAX_BYTES (4 << 20)
-#define FETCHER_MAX_BYTES (32 << 20)
-#define FETCHER_REQUEST_TIMEOUT_MS 10000
-#define FETCHER_BACKOFF_MIN_MS 50
-#define FETCHER_BACKOFF_MAX_MS 1000
+#define FETCHER_MAX_BYTES	    (32 << 20)
+#define FETCHER_REQUEST_TIMEOUT_MS  10000
+#define FETCHER_BACKOFF_MIN_MS	    50
+#define FETCHER_BACKOFF_MAX_MS	    1000
 
 struct fetcher {
 	struct broker *f_b;
 	int32_t f_leader;
 	struct peer *f_peer;
-	struct partition *f_parts;  /* followed partitions, via pt_fetch_next */
+	struct partition *f_parts; /* followed partitions, via pt_fetch_next */
 	bool f_inflight;
 	bool f_dead;
 	struct timer f_retry;
 	int64_t f_backoff_ms;
-	struct fetcher *f_next;     /* the broker's list */
+	struct fetcher *f_next; /* the broker's list */
 };
 
 /* What a request covered, to match its answers. */
@@ -51,8 +51,8 @@ struct fetcher_sent {
 	char fs_topic[TOPIC_NAME_MAX + 1];
 	int32_t fs_partition;
 	int32_t fs_leader_epoch;
-	int32_t fs_asked_epoch;     /* OffsetForLeaderEpoch: the epoch asked about */
-	int64_t fs_offset;          /* Fetch: the offset fetched from */
+	int32_t fs_asked_epoch; /* OffsetForLeaderEpoch: the epoch asked about */
+	int64_t fs_offset;	/* Fetch: the offset fetched from */
 };
 
 struct fetcher_req {
@@ -123,7 +123,8 @@ static bool fetcher_req_end(struct fetcher_req *r)
 static void fetcher_epochs(const struct partition *p, struct isr_epoch_entry *out, int32_t *n)
 {
 	const struct epoch_cache *ec = plog_epochs(p->pt_log);
-	uint32_t from = ec->ec_count > ISR_MAX_REPLICAS * 64 ? ec->ec_count - ISR_MAX_REPLICAS * 64 : 0;
+	uint32_t from =
+		ec->ec_count > ISR_MAX_REPLICAS * 64 ? ec->ec_count - ISR_MAX_REPLICAS * 64 : 0;
 	*n = 0;
 	for (uint32_t i = from; i < ec->ec_count; i++)
 		out[(*n)++] = (struct isr_epoch_entry){ec->ec_entries[i].ee_epoch,
@@ -138,8 +139,8 @@ static void fetcher_log_discard(const struct partition *p, const struct plog_tru
 	blog(BLOG_WARN, "writes_discarded", "topic", p->pt_topic->tp_name, "partition",
 	     blog_i64(b1, p->pt_index), "first_offset", blog_i64(b2, t->pt_new_end), "next_offset",
 	     blog_i64(b3, t->pt_old_end), "batches", blog_i64(b4, t->pt_batches), "bytes",
-	     blog_i64(b5, (long long)t->pt_bytes), "new_leader", blog_i64(b6, leader), "leader_epoch",
-	     blog_i64(b7, epoch), "preserved_as", di->di_name, NULL);
+	     blog_i64(b5, (long long)t->pt_bytes), "new_leader", blog_i64(b6, leader),
+	     "leader_epoch", blog_i64(b7, epoch), "preserved_as", di->di_name, NULL);
 }
 
 /* Cut p's log at `offset` (kept in discarded/); then fetch. */
@@ -156,8 +157,9 @@ static void fetcher_truncate(struct fetcher *f, struct partition *p, int64_t off
 		int rc = plog_truncate_preserving(p->pt_log, offset, "truncated", detail, &t, &di);
 		if (rc < 0) {
 			char b1[BLOG_I64_BUF];
-			blog(BLOG_ERROR, "truncation_failed", "topic", p->pt_topic->tp_name, "partition",
-			     blog_i64(b1, p->pt_index), "error", rl_strerror(rc), NULL);
+			blog(BLOG_ERROR, "truncation_failed", "topic", p->pt_topic->tp_name,
+			     "partition", blog_i64(b1, p->pt_index), "error", rl_strerror(rc),
+			     NULL);
 			return;
 		}
 		if (t.pt_batches > 0) {
@@ -175,7 +177,7 @@ static void fetcher_epoch_answer(struct fetcher *f, struct partition *p,
 	if (e->error_code) {
 		if (e->error_code == KP_ERR_UNKNOWN_LEADER_EPOCH)
 			fetcher_backoff(f); /* the leader has not caught up with the metadata */
-		return;                     /* others: the metadata will move us */
+		return;			    /* others: the metadata will move us */
 	}
 	struct isr_epoch_entry local[ISR_MAX_REPLICAS * 64];
 	int32_t n;
@@ -195,10 +197,11 @@ static void fetcher_epoch_answer(struct fetcher *f, struct partition *p,
 				       p->pt_topic->tp_name_len, p->pt_index);
 		char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
 		if (!mp || !mp->mp_unclean) {
-			blog(BLOG_ERROR, "truncation_below_hw_refused", "topic", p->pt_topic->tp_name,
-			     "partition", blog_i64(b1, p->pt_index), "offset", blog_i64(b2, offset),
-			     "hw", blog_i64(b3, p->pt_hw), "reason",
-			     "the leader lacks committed records; this replica keeps them and stays "
+			blog(BLOG_ERROR, "truncation_below_hw_refused", "topic",
+			     p->pt_topic->tp_name, "partition", blog_i64(b1, p->pt_index), "offset",
+			     blog_i64(b2, offset), "hw", blog_i64(b3, p->pt_hw), "reason",
+			     "the leader lacks committed records; this replica keeps them and "
+			     "stays "
 			     "out of sync",
 			     NULL);
 			p->pt_fetch_state = PFS_FAILED;
@@ -222,8 +225,10 @@ static void fetcher_epoch_done(void *ctx, int err, const union kp_response_body 
 		const struct kp_epoch_response *er = &resp->offset_for_leader_epoch;
 		int k = 0;
 		for (int32_t i = 0; i < er->topics_count && k < r->fr_n; i++)
-			for (int32_t j = 0; j < er->topics[i].partitions_count && k < r->fr_n; j++, k++) {
-				struct partition *p = fetcher_match(f, &r->fr_sent[k], PFS_TRUNCATE);
+			for (int32_t j = 0; j < er->topics[i].partitions_count && k < r->fr_n;
+			     j++, k++) {
+				struct partition *p =
+					fetcher_match(f, &r->fr_sent[k], PFS_TRUNCATE);
 				if (p)
 					fetcher_epoch_answer(f, p, &r->fr_sent[k],
 							     &er->topics[i].partitions[j]);
@@ -347,7 +352,9 @@ static void fetcher_partition_data(struct fetcher *f, struct partition *p,
 		}
 		return;
 	}
-	size_t len = d->records.len > 0 ? fetcher_whole_batches(d->records.ptr, (size_t)d->records.len) : 0;
+	size_t len = d->records.len > 0
+			     ? fetcher_whole_batches(d->records.ptr, (size_t)d->records.len)
+			     : 0;
 	if (len > 0) {
 		struct fetcher_append *fa = calloc(1, sizeof(*fa));
 		uint8_t *copy = fa ? malloc(len) : NULL;
@@ -365,7 +372,8 @@ static void fetcher_partition_data(struct fetcher *f, struct partition *p,
 			free(fa);
 			char b1[BLOG_I64_BUF];
 			blog(BLOG_WARN, "replica_append_refused", "topic", p->pt_topic->tp_name,
-			     "partition", blog_i64(b1, p->pt_index), "error", rl_strerror(rc), NULL);
+			     "partition", blog_i64(b1, p->pt_index), "error", rl_strerror(rc),
+			     NULL);
 			if (rc == RL_EORDER) {
 				p->pt_fetch_state = PFS_TRUNCATE;
 				p->pt_truncate_query = -1;
@@ -375,16 +383,16 @@ static void fetcher_partition_data(struct fetcher *f, struct partition *p,
 	}
 	int64_t durable_target = plog_end_offset(p->pt_log);
 	isr_follower_hw(&p->pt_isr, d->high_watermark,
-			p->pt_durability == CONFIG_DURABILITY_REPLICATED ? durable_target
-									 : plog_flushed_offset(p->pt_log));
+			p->pt_durability == CONFIG_DURABILITY_REPLICATED
+				? durable_target
+				: plog_flushed_offset(p->pt_log));
 	partition_hw_moved(p);
 	if (p->pt_durability != CONFIG_DURABILITY_REPLICATED &&
 	    plog_flushed_offset(p->pt_log) < durable_target) {
 		/* Fetch again only from what is durable: that is our LEO. */
 		p->pt_fetch_waiting = true;
-		p->pt_fetch_wait = (struct pwait){.pw_target = durable_target,
-						  .pw_done = fetcher_durable,
-						  .pw_ctx = p};
+		p->pt_fetch_wait = (struct pwait){
+			.pw_target = durable_target, .pw_done = fetcher_durable, .pw_ctx = p};
 		partition_wait_flushed(p, &p->pt_fetch_wait);
 	}
 }
@@ -404,7 +412,8 @@ static void fetcher_fetch_done(void *ctx, int err, const union kp_response_body 
 			     j++, k++) {
 				struct partition *p = fetcher_match(f, &r->fr_sent[k], PFS_FETCH);
 				if (p && plog_end_offset(p->pt_log) == r->fr_sent[k].fs_offset)
-					fetcher_partition_data(f, p, &fr->responses[i].partitions[j]);
+					fetcher_partition_data(f, p,
+							       &fr->responses[i].partitions[j]);
 			}
 	}
 	if (fetcher_req_end(r))

@@ -29,8 +29,8 @@ static void listoffsets_one(struct broker *b, struct kreq *rq, struct kp_str top
 	out->partition_index = in->partition_index;
 	out->timestamp = -1;
 	out->offset = -1;
-	struct partition *p = api_leader_partition(b, topic.ptr, topic.len, in->partition_index,
-						   &err);
+	struct partition *p =
+		api_leader_partition(b, topic.ptr, topic.len, in->partition_index, &err);
 	if (!p) {
 		out->error_code = (int16_t)err;
 		return;

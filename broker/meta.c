@@ -136,8 +136,8 @@ int meta_rec_broker(char *buf, const struct meta_broker *b)
 	char inc[33];
 	hex16(inc, b->mb_incarnation);
 	return snprintf(buf, META_RECORD_MAX,
-			"broker id=%d address=%s incarnation=%s epoch=%" PRId64 " clean=%d", b->mb_id,
-			b->mb_address, inc, b->mb_epoch, b->mb_clean ? 1 : 0);
+			"broker id=%d address=%s incarnation=%s epoch=%" PRId64 " clean=%d",
+			b->mb_id, b->mb_address, inc, b->mb_epoch, b->mb_clean ? 1 : 0);
 }
 
 int meta_rec_fence(char *buf, int32_t id, const char *reason)
@@ -174,8 +174,8 @@ int meta_rec_partition(char *buf, const char *topic, int32_t p, const struct met
 	return snprintf(buf, META_RECORD_MAX,
 			"partition topic=%s p=%d leader=%d leader_epoch=%d partition_epoch=%d "
 			"replicas=%s isr=%s elr=%s last_leader=%d unclean=%d",
-			topic, p, mp->mp_leader, mp->mp_leader_epoch, mp->mp_partition_epoch, r, i, e,
-			mp->mp_last_leader, mp->mp_unclean ? 1 : 0);
+			topic, p, mp->mp_leader, mp->mp_leader_epoch, mp->mp_partition_epoch, r, i,
+			e, mp->mp_last_leader, mp->mp_unclean ? 1 : 0);
 }
 
 int meta_rec_delete_topic(char *buf, const char *topic)
@@ -303,8 +303,8 @@ static int meta_apply_broker(struct meta_image *mi, const struct meta_tokens *tk
 	const char *addr = meta_get(tk, "address");
 	uint8_t inc[16];
 	if (meta_get_i32(tk, "id", &id) < 0 || meta_get_i64(tk, "epoch", &epoch) < 0 ||
-	    meta_get_i32(tk, "clean", &clean) < 0 || !addr ||
-	    strlen(addr) >= CONFIG_HOSTPORT_MAX || meta_get_hex16(tk, "incarnation", inc) < 0)
+	    meta_get_i32(tk, "clean", &clean) < 0 || !addr || strlen(addr) >= CONFIG_HOSTPORT_MAX ||
+	    meta_get_hex16(tk, "incarnation", inc) < 0)
 		return -1;
 	struct meta_broker *b = meta_broker(mi, id);
 	if (!b) {
@@ -312,8 +312,11 @@ static int meta_apply_broker(struct meta_image *mi, const struct meta_tokens *tk
 			return -1;
 		b = &mi->mi_brokers[mi->mi_nbrokers++];
 	}
-	*b = (struct meta_broker){.mb_id = id, .mb_registered = true, .mb_fenced = true,
-				  .mb_clean = clean != 0, .mb_epoch = epoch};
+	*b = (struct meta_broker){.mb_id = id,
+				  .mb_registered = true,
+				  .mb_fenced = true,
+				  .mb_clean = clean != 0,
+				  .mb_epoch = epoch};
 	memcpy(b->mb_incarnation, inc, 16);
 	snprintf(b->mb_address, sizeof(b->mb_address), "%s", addr);
 	d->md_change = META_BROKER;
@@ -407,7 +410,8 @@ static int meta_apply_partition(struct meta_image *mi, const struct meta_tokens 
 	const char *topic = meta_get(tk, "topic");
 	int32_t p, unclean;
 	struct meta_partition mp = {0};
-	if (!topic || meta_get_i32(tk, "p", &p) < 0 || meta_get_i32(tk, "leader", &mp.mp_leader) < 0 ||
+	if (!topic || meta_get_i32(tk, "p", &p) < 0 ||
+	    meta_get_i32(tk, "leader", &mp.mp_leader) < 0 ||
 	    meta_get_i32(tk, "leader_epoch", &mp.mp_leader_epoch) < 0 ||
 	    meta_get_i32(tk, "partition_epoch", &mp.mp_partition_epoch) < 0 ||
 	    meta_get_ids(tk, "replicas", mp.mp_replicas, &mp.mp_nreplicas) < 0 ||
@@ -493,8 +497,8 @@ int meta_apply(struct meta_image *mi, const char *rec, size_t len, int64_t offse
 	return 0;
 }
 
-int meta_records_each(const uint8_t *bytes, size_t len, int64_t from, meta_record_fn fn,
-		      void *ctx, char *err, size_t err_cap)
+int meta_records_each(const uint8_t *bytes, size_t len, int64_t from, meta_record_fn fn, void *ctx,
+		      char *err, size_t err_cap)
 {
 	struct batch_iter it;
 	struct batch_header h;

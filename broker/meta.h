@@ -37,31 +37,31 @@
 #include "isr.h"
 #include "topics.h"
 
-#define META_TOPIC "__cluster_metadata"
-#define META_RECORD_MAX 4096
+#define META_TOPIC	 "__cluster_metadata"
+#define META_RECORD_MAX	 4096
 #define META_MAX_BROKERS CONFIG_MAX_BROKERS
 
 struct meta_broker {
 	int32_t mb_id;
 	bool mb_registered;
 	bool mb_fenced;
-	bool mb_shutting_down;       /* controlled shutdown began: leaves ISRs, joins none */
-	bool mb_clean;               /* its last registration followed a clean shutdown */
-	int64_t mb_epoch;            /* broker epoch: offset of its broker record */
+	bool mb_shutting_down; /* controlled shutdown began: leaves ISRs, joins none */
+	bool mb_clean;	       /* its last registration followed a clean shutdown */
+	int64_t mb_epoch;      /* broker epoch: offset of its broker record */
 	uint8_t mb_incarnation[16];
 	char mb_address[CONFIG_HOSTPORT_MAX];
 };
 
 struct meta_partition {
-	int32_t mp_leader;           /* -1: offline */
+	int32_t mp_leader; /* -1: offline */
 	int32_t mp_leader_epoch;
 	int32_t mp_partition_epoch;
 	int32_t mp_nreplicas, mp_nisr, mp_nelr;
 	int32_t mp_replicas[ISR_MAX_REPLICAS];
 	int32_t mp_isr[ISR_MAX_REPLICAS];
 	int32_t mp_elr[ISR_MAX_REPLICAS];
-	int32_t mp_last_leader;      /* the last leader elected; -1: none yet */
-	bool mp_unclean;             /* its leader was elected outside the ISR */
+	int32_t mp_last_leader; /* the last leader elected; -1: none yet */
+	bool mp_unclean;	/* its leader was elected outside the ISR */
 };
 
 struct meta_topic {
@@ -70,7 +70,7 @@ struct meta_topic {
 	uint8_t mt_id[16];
 	struct topic_config mt_cfg;
 	int32_t mt_npartitions;
-	struct meta_partition *mt_parts;   /* owned */
+	struct meta_partition *mt_parts; /* owned */
 	struct meta_topic *mt_hnext;
 };
 
@@ -80,28 +80,28 @@ struct meta_image {
 	struct meta_broker mi_brokers[META_MAX_BROKERS];
 	int mi_nbrokers;
 	struct meta_topic *mi_buckets[META_BUCKETS];
-	struct meta_topic **mi_order;      /* creation order */
+	struct meta_topic **mi_order; /* creation order */
 	uint32_t mi_ntopics, mi_cap;
 	int32_t mi_controller_epoch;
-	char mi_cluster_id[64];            /* "" until the first controller record */
-	int64_t mi_next_offset;            /* offset after the last applied record */
+	char mi_cluster_id[64]; /* "" until the first controller record */
+	int64_t mi_next_offset; /* offset after the last applied record */
 };
 
 /* What one applied record changed. */
 enum meta_change {
 	META_NOTHING = 0,
-	META_CONTROLLER,                   /* controller epoch */
-	META_BROKER,                       /* registered, fenced or unfenced */
+	META_CONTROLLER, /* controller epoch */
+	META_BROKER,	 /* registered, fenced or unfenced */
 	META_TOPIC_CREATED,
-	META_PARTITION,                    /* leader, epochs, replicas, ISR, ELR */
-	META_TOPIC_DELETED,                /* the topic is gone from the image */
+	META_PARTITION,	    /* leader, epochs, replicas, ISR, ELR */
+	META_TOPIC_DELETED, /* the topic is gone from the image */
 };
 
 struct meta_delta {
-	int md_change;                     /* enum meta_change */
-	int32_t md_broker;                 /* META_BROKER */
+	int md_change;			   /* enum meta_change */
+	int32_t md_broker;		   /* META_BROKER */
 	char md_topic[TOPIC_NAME_MAX + 1]; /* topic changes */
-	int32_t md_partition;              /* META_PARTITION */
+	int32_t md_partition;		   /* META_PARTITION */
 	struct meta_partition md_before;   /* META_PARTITION: the state it replaced */
 };
 
@@ -139,10 +139,10 @@ int meta_rec_delete_topic(char *buf, const char *topic);
  * writes them): fn(ctx, offset, value, len, err, cap) for each record at or
  * after `from`. A trailing partial batch is ignored. Returns 0, fn's first
  * non-zero result, or RL_ECORRUPT (with err) for bytes that do not parse. */
-typedef int (*meta_record_fn)(void *ctx, int64_t offset, const char *value, size_t len,
-			      char *err, size_t err_cap);
-int meta_records_each(const uint8_t *bytes, size_t len, int64_t from, meta_record_fn fn,
-		      void *ctx, char *err, size_t err_cap);
+typedef int (*meta_record_fn)(void *ctx, int64_t offset, const char *value, size_t len, char *err,
+			      size_t err_cap);
+int meta_records_each(const uint8_t *bytes, size_t len, int64_t from, meta_record_fn fn, void *ctx,
+		      char *err, size_t err_cap);
 /* A meta_record_fn that applies each record to the image in ctx. */
 int meta_apply_cb(void *ctx, int64_t offset, const char *value, size_t len, char *err,
 		  size_t err_cap);

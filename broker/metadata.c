@@ -115,8 +115,7 @@ static void metadata_fill_topic(struct broker *b, struct kreq *rq,
 	}
 }
 
-static bool metadata_fill_brokers(struct broker *b, struct kreq *rq,
-				  struct kp_metadata_response *r)
+static bool metadata_fill_brokers(struct broker *b, struct kreq *rq, struct kp_metadata_response *r)
 {
 	const struct meta_image *mi = cluster_image(b);
 	r->brokers = kreq_alloc(rq, (size_t)mi->mi_nbrokers + 1, sizeof(*r->brokers));
@@ -135,15 +134,18 @@ static bool metadata_fill_brokers(struct broker *b, struct kreq *rq,
 		if (!h)
 			return false;
 		memcpy(h, host, strlen(host) + 1);
-		r->brokers[n++] = (struct kp_metadata_response_broker){
-			.node_id = mb->mb_id, .host = kp_str_from_cstr(h), .port = port,
-			.rack = KP_STR_NULL};
+		r->brokers[n++] = (struct kp_metadata_response_broker){.node_id = mb->mb_id,
+								       .host = kp_str_from_cstr(h),
+								       .port = port,
+								       .rack = KP_STR_NULL};
 		self = self || mb->mb_id == b->b_cfg.bc_id;
 	}
 	if (!self) /* not registered yet: clients must still be able to reach us */
 		r->brokers[n++] = (struct kp_metadata_response_broker){
-			.node_id = b->b_cfg.bc_id, .host = kp_str_from_cstr(b->b_adv_host),
-			.port = b->b_adv_port, .rack = KP_STR_NULL};
+			.node_id = b->b_cfg.bc_id,
+			.host = kp_str_from_cstr(b->b_adv_host),
+			.port = b->b_adv_port,
+			.rack = KP_STR_NULL};
 	r->brokers_count = n;
 	return true;
 }
@@ -196,7 +198,8 @@ static void metadata_answer(struct broker *b, struct kreq *rq)
 			const struct meta_topic *t = meta_topic(mi, name.ptr, name.len);
 			char why[256];
 			int err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-			if (!t && (name.len <= 0 || !topics_valid_name(name.ptr, name.len, why, sizeof(why))))
+			if (!t && (name.len <= 0 ||
+				   !topics_valid_name(name.ptr, name.len, why, sizeof(why))))
 				err = KP_ERR_INVALID_TOPIC_EXCEPTION;
 			else if (!t && b->b_cfg.bc_auto_create_topics &&
 				 (version < 4 || req->allow_auto_topic_creation))

@@ -32,10 +32,10 @@ struct fetcher;
 
 /* A follower's replication state (fetcher.c). */
 enum partition_fetch_state {
-	PFS_NONE = 0,   /* not following */
-	PFS_TRUNCATE,   /* finding where its log diverges from the leader's */
-	PFS_FETCH,      /* fetching */
-	PFS_FAILED,     /* refused to truncate committed data: stays out of sync */
+	PFS_NONE = 0, /* not following */
+	PFS_TRUNCATE, /* finding where its log diverges from the leader's */
+	PFS_FETCH,    /* fetching */
+	PFS_FAILED,   /* refused to truncate committed data: stays out of sync */
 };
 
 /* A produce (or anything) waiting until an offset is written / durable. */
@@ -74,14 +74,14 @@ struct partition {
 	struct pwait_fifo pt_wait_flushed; /* acks=1 when every append is flushed */
 	struct pwatch *pt_watchers;
 	struct isr_partition pt_isr;
-	bool pt_internal;            /* __cluster_metadata: never in client Metadata */
-	int64_t pt_written_seen;     /* written end when watchers were last woken */
+	bool pt_internal;	 /* __cluster_metadata: never in client Metadata */
+	int64_t pt_written_seen; /* written end when watchers were last woken */
 	/* follower (fetcher.c) */
 	struct fetcher *pt_fetcher;
 	struct partition *pt_fetch_next;
-	int pt_fetch_state;          /* enum partition_fetch_state */
-	int32_t pt_truncate_query;   /* epoch to ask the leader about next */
-	bool pt_fetch_waiting;       /* appended data not durable yet */
+	int pt_fetch_state;	   /* enum partition_fetch_state */
+	int32_t pt_truncate_query; /* epoch to ask the leader about next */
+	bool pt_fetch_waiting;	   /* appended data not durable yet */
 	struct pwait pt_fetch_wait;
 	/* writes discarded by truncation, for DescribeReplicas and metrics */
 	uint32_t pt_discard_events;

@@ -26,22 +26,22 @@
 #include "kp_api.h"
 #include "rlassert.h"
 
-#define PEER_RBUF_BYTES (256u << 10)
-#define PEER_MAX_RESPONSE (128u << 20)
+#define PEER_RBUF_BYTES	    (256u << 10)
+#define PEER_MAX_RESPONSE   (128u << 20)
 #define PEER_BACKOFF_MIN_MS 100
 #define PEER_BACKOFF_MAX_MS 2000
-#define PEER_REQUEST_MAX (16u << 20)
+#define PEER_REQUEST_MAX    (16u << 20)
 
 enum peer_state {
-	PEER_IDLE = 0,   /* no socket; connects for the next request after retry_at */
+	PEER_IDLE = 0, /* no socket; connects for the next request after retry_at */
 	PEER_CONNECTING,
 	PEER_READY,
-	PEER_DRAINING,   /* failed: waiting for operations before closing the socket */
+	PEER_DRAINING, /* failed: waiting for operations before closing the socket */
 };
 
 struct peer_priv {
 	struct peer pp_pub;
-	uint8_t *pp_sbuf;       /* send buffer */
+	uint8_t *pp_sbuf; /* send buffer */
 	size_t pp_scap;
 	size_t pp_slen;
 	size_t pp_ssent;
@@ -123,7 +123,7 @@ static void peer_fail(struct peer *p, int err, const char *why)
 	struct reactor *re = &p->pe_broker->b_reactor;
 	p->pe_retry_at_ms = re->re_now_ms + p->pe_backoff_ms;
 	p->pe_backoff_ms = p->pe_backoff_ms * 2 > PEER_BACKOFF_MAX_MS ? PEER_BACKOFF_MAX_MS
-								    : p->pe_backoff_ms * 2;
+								      : p->pe_backoff_ms * 2;
 	struct peer_req *waiting = p->pe_wait_head;
 	p->pe_wait_head = p->pe_wait_tail = NULL;
 	/* Requests partly in the send buffer were never answered either. */
@@ -465,7 +465,8 @@ static void peer_recv_done(struct io_op *op, int res)
 				int rc = peer_deliver(p, frame, len);
 				free(frame);
 				if (rc < 0)
-					peer_fail(p, rc, "response does not decode or match its request");
+					peer_fail(p, rc,
+						  "response does not decode or match its request");
 			}
 			peer_parse(p);
 		} else {
@@ -495,8 +496,8 @@ static void peer_kick(struct peer *p)
 	peer_arm(p);
 }
 
-int peer_send(struct peer *p, int16_t api_key, int16_t version,
-	      const union kp_request_body *body, int64_t timeout_ms, peer_done_fn done, void *ctx)
+int peer_send(struct peer *p, int16_t api_key, int16_t version, const union kp_request_body *body,
+	      int64_t timeout_ms, peer_done_fn done, void *ctx)
 {
 	if (p->pe_closing)
 		return -ECANCELED;

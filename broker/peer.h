@@ -42,36 +42,36 @@ struct peer_req {
 	int64_t pr_deadline_ms;
 	peer_done_fn pr_done;
 	void *pr_ctx;
-	struct kp_writer pr_out;  /* the encoded frame */
+	struct kp_writer pr_out; /* the encoded frame */
 	size_t pr_sent;
 };
 
 struct peer {
-	struct broker *pe_broker;    /* borrowed */
-	int32_t pe_id;               /* the remote broker id (for logs) */
+	struct broker *pe_broker; /* borrowed */
+	int32_t pe_id;		  /* the remote broker id (for logs) */
 	char pe_addr[272];
 	struct sockaddr_storage pe_sa;
 	socklen_t pe_salen;
 	int pe_fd;
-	int pe_state;                /* enum peer_state (peer.c) */
+	int pe_state; /* enum peer_state (peer.c) */
 	int32_t pe_next_corr;
 	struct peer_req *pe_queue_head, *pe_queue_tail; /* not yet sent */
-	struct peer_req *pe_wait_head, *pe_wait_tail;   /* sent, awaiting a response */
+	struct peer_req *pe_wait_head, *pe_wait_tail;	/* sent, awaiting a response */
 	struct io_op pe_connect_op, pe_recv_op, pe_send_op;
 	bool pe_connect_inflight, pe_recv_inflight, pe_send_inflight;
-	bool pe_parsing;             /* callbacks run: no receive into pe_rbuf */
+	bool pe_parsing; /* callbacks run: no receive into pe_rbuf */
 	struct msghdr pe_msg;
 	struct iovec pe_iov[16];
-	uint8_t *pe_rbuf;            /* owned staging buffer */
+	uint8_t *pe_rbuf; /* owned staging buffer */
 	uint32_t pe_rlen;
-	uint8_t *pe_big;             /* a response frame larger than the staging buffer */
+	uint8_t *pe_big; /* a response frame larger than the staging buffer */
 	uint32_t pe_big_len, pe_big_have;
-	struct timer pe_timer;       /* backoff and request deadlines */
+	struct timer pe_timer; /* backoff and request deadlines */
 	int64_t pe_backoff_ms;
 	int64_t pe_retry_at_ms;
-	bool pe_closing;             /* peer_destroy was called */
-	int pe_ops;                  /* operations in flight (destroy waits for 0) */
-	uint64_t pe_failures;        /* connection failures, for logs */
+	bool pe_closing;      /* peer_destroy was called */
+	int pe_ops;	      /* operations in flight (destroy waits for 0) */
+	uint64_t pe_failures; /* connection failures, for logs */
 };
 
 /* Create a peer for "host:port". Returns NULL with a log line when the
@@ -84,9 +84,8 @@ void peer_destroy(struct peer *p);
 /* Queue a request. Returns 0, or a negative code when it cannot be encoded
  * (then done is not called). `timeout_ms` bounds the wait for its
  * response, connecting included. */
-int peer_send(struct peer *p, int16_t api_key, int16_t version,
-	      const union kp_request_body *body, int64_t timeout_ms, peer_done_fn done,
-	      void *ctx);
+int peer_send(struct peer *p, int16_t api_key, int16_t version, const union kp_request_body *body,
+	      int64_t timeout_ms, peer_done_fn done, void *ctx);
 
 /* Requests queued or in flight. */
 int peer_pending(const struct peer *p);

@@ -45,11 +45,11 @@ struct produce_state;
 struct produce_part {
 	struct produce_state *pp_state;
 	struct kp_produce_partition_response *pp_resp;
-	struct partition *pp_part;  /* valid while pp_isr_wait is linked */
+	struct partition *pp_part; /* valid while pp_isr_wait is linked */
 	struct plog_append pp_append;
-	struct pwait pp_wait;         /* acks=1 */
+	struct pwait pp_wait;	       /* acks=1 */
 	struct isr_waiter pp_isr_wait; /* acks=all */
-	int pp_pending; /* the write, and the wait for the acks level */
+	int pp_pending;		       /* the write, and the wait for the acks level */
 };
 
 struct produce_state {
@@ -119,7 +119,7 @@ static void produce_isr_acked(struct isr_waiter *w, int verdict)
 	};
 	produce_acked(&((struct produce_part *)w->iw_ctx)->pp_wait,
 		      verdict >= 0 && verdict <= ISR_FAIL_CANCELLED ? errs[verdict]
-								   : KP_ERR_UNKNOWN_SERVER_ERROR);
+								    : KP_ERR_UNKNOWN_SERVER_ERROR);
 }
 
 static void produce_timeout(struct timer *t)

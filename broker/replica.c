@@ -40,8 +40,8 @@ void replica_on_progress(void *ctx, struct partition *p)
 	struct broker *b = ctx;
 	if (partition_progress(p)) {
 		/* The log is fenced: nothing it holds may be acknowledged. */
-		isr_become_follower(&p->pt_isr, -1, p->pt_leader_epoch, p->pt_isr.ip_partition_epoch,
-				    NULL, 0, NULL, 0);
+		isr_become_follower(&p->pt_isr, -1, p->pt_leader_epoch,
+				    p->pt_isr.ip_partition_epoch, NULL, 0, NULL, 0);
 		fetcher_unfollow(p);
 		return;
 	}
@@ -116,7 +116,8 @@ void replica_apply(struct broker *b, struct partition *p, const struct meta_topi
 							       mp->mp_partition_epoch));
 		return;
 	}
-	if (p->pt_isr.ip_role != ISR_ROLE_FOLLOWER || new_term || p->pt_isr.ip_leader != mp->mp_leader)
+	if (p->pt_isr.ip_role != ISR_ROLE_FOLLOWER || new_term ||
+	    p->pt_isr.ip_leader != mp->mp_leader)
 		replica_become_follower(b, p, mp);
 	else
 		isr_become_follower(&p->pt_isr, mp->mp_leader, mp->mp_leader_epoch,
@@ -144,9 +145,11 @@ int replica_follower_fetch(struct broker *b, struct partition *p, int32_t replic
 		return KP_ERR_UNKNOWN_LEADER_EPOCH;
 	if (!isr_replica(&p->pt_isr, replica))
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
-	if (fetch_offset < plog_start_offset(p->pt_log) || fetch_offset > plog_end_offset(p->pt_log))
+	if (fetch_offset < plog_start_offset(p->pt_log) ||
+	    fetch_offset > plog_end_offset(p->pt_log))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
-	replica_after_isr(b, p, isr_follower_fetch(&p->pt_isr, replica, fetch_offset, replica_now(b)));
+	replica_after_isr(b, p,
+			  isr_follower_fetch(&p->pt_isr, replica, fetch_offset, replica_now(b)));
 	return 0;
 }
 

@@ -68,7 +68,8 @@ void replog_heartbeat_handle(struct broker *b, struct kreq *rq)
 		memset(&resp, 0, sizeof(resp));
 		resp.replog_broker_heartbeat.error_code = KP_ERR_NOT_CONTROLLER;
 	} else {
-		ctl_heartbeat(ctl, &rq->rq_body.replog_broker_heartbeat, &resp.replog_broker_heartbeat);
+		ctl_heartbeat(ctl, &rq->rq_body.replog_broker_heartbeat,
+			      &resp.replog_broker_heartbeat);
 	}
 	kreq_respond(rq, &resp);
 }
@@ -147,7 +148,8 @@ void replog_alter_handle(struct broker *b, struct kreq *rq)
 		const struct kp_replog_alter_topic *t = &req->topics[i];
 		struct kp_replog_alter_topic_result *tr = &r->topics[i];
 		tr->name = t->name;
-		tr->partitions = kreq_alloc(rq, (size_t)t->partitions_count, sizeof(*tr->partitions));
+		tr->partitions =
+			kreq_alloc(rq, (size_t)t->partitions_count, sizeof(*tr->partitions));
 		struct replog_alter_item *items =
 			kreq_alloc(rq, (size_t)t->partitions_count, sizeof(*items));
 		if (t->partitions_count && (!tr->partitions || !items))
@@ -159,7 +161,8 @@ void replog_alter_handle(struct broker *b, struct kreq *rq)
 			items[j] = (struct replog_alter_item){ra, &tr->partitions[j], &t->name};
 			ra->ra_pending++;
 			ctl_alter_partition(ctl, req->broker_id, req->broker_epoch, t->name.ptr,
-					    t->name.len, &t->partitions[j], replog_altered, &items[j]);
+					    t->name.len, &t->partitions[j], replog_altered,
+					    &items[j]);
 		}
 	}
 	replog_alter_finish(ra);
@@ -240,9 +243,10 @@ static void replog_describe_one(struct broker *b, struct kreq *rq, struct partit
 		out->followers[out->followers_count++] = (struct kp_replog_follower){
 			.replica_id = r->ir_id,
 			.log_end_offset = r->ir_leo,
-			.caught_up_ms_ago = r->ir_last_caught_up_ms >= 0
-						    ? b->b_reactor.re_now_ms - r->ir_last_caught_up_ms
-						    : -1,
+			.caught_up_ms_ago =
+				r->ir_last_caught_up_ms >= 0
+					? b->b_reactor.re_now_ms - r->ir_last_caught_up_ms
+					: -1,
 		};
 	}
 }
@@ -263,7 +267,8 @@ void replog_describe_handle(struct broker *b, struct kreq *rq)
 			continue;
 		struct kp_replog_replica_topic *tr = &r->topics[r->topics_count];
 		tr->name = (struct kp_str){t->tp_name, t->tp_name_len};
-		tr->partitions = kreq_alloc(rq, (size_t)t->tp_partition_count, sizeof(*tr->partitions));
+		tr->partitions =
+			kreq_alloc(rq, (size_t)t->tp_partition_count, sizeof(*tr->partitions));
 		for (int32_t p = 0; tr->partitions && p < t->tp_partition_count; p++)
 			if (t->tp_parts[p].pt_log && replog_wanted_partition(which, p))
 				replog_describe_one(b, rq, &t->tp_parts[p],
@@ -329,8 +334,9 @@ void replog_discarded_handle(struct broker *b, struct kreq *rq)
 		struct topic *t = topics_at(b->b_topics, i);
 		bool wanted = req->topics_count < 0;
 		for (int32_t k = 0; !wanted && k < req->topics_count; k++)
-			wanted = req->topics[k].len == t->tp_name_len &&
-				 memcmp(req->topics[k].ptr, t->tp_name, (size_t)t->tp_name_len) == 0;
+			wanted =
+				req->topics[k].len == t->tp_name_len &&
+				memcmp(req->topics[k].ptr, t->tp_name, (size_t)t->tp_name_len) == 0;
 		if (!wanted || t->tp_parts[0].pt_internal)
 			continue;
 		rd.rd_topic = t;

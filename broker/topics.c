@@ -28,10 +28,10 @@ struct topics {
 	char ts_data_dir[CONFIG_PATH_MAX];
 	int ts_dir_fd;
 	struct topic *ts_buckets[TOPICS_BUCKETS];
-	struct topic **ts_order;      /* creation order, for listing */
+	struct topic **ts_order; /* creation order, for listing */
 	uint32_t ts_count;
 	uint32_t ts_cap;
-	struct topic *ts_dead;        /* deleted, waiting for idle I/O */
+	struct topic *ts_dead; /* deleted, waiting for idle I/O */
 };
 
 static uint32_t topics_hash(const char *name, int len)
@@ -55,8 +55,8 @@ bool topics_valid_name(const char *name, int len, char *err, size_t err_cap)
 	}
 	for (int i = 0; i < len; i++) {
 		char c = name[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '_' || c == '-';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 		if (!ok) {
 			snprintf(err, err_cap,
 				 "topic name \"%.*s\" has an illegal character at %d: only ASCII "
@@ -116,8 +116,8 @@ static void topics_on_progress(void *ctx, struct plog *log)
 		p->pt_topic->tp_env->te_on_progress(p->pt_topic->tp_env->te_ctx, p);
 }
 
-static void topics_plog_config(const struct topics *ts, const struct topic *t,
-			       struct partition *p, struct plog_config *pc)
+static void topics_plog_config(const struct topics *ts, const struct topic *t, struct partition *p,
+			       struct plog_config *pc)
 {
 	plog_config_default(pc);
 	pc->segment_bytes = (uint64_t)t->tp_cfg.tc_segment_bytes;
@@ -192,8 +192,7 @@ static int topics_write_dir_owner(const struct topic *t, const char *dir)
 	return rc;
 }
 
-int topics_open_replica(struct topics *ts, struct topic *t, int32_t idx, char *err,
-			size_t err_cap)
+int topics_open_replica(struct topics *ts, struct topic *t, int32_t idx, char *err, size_t err_cap)
 {
 	RL_ASSERT(idx >= 0 && idx < t->tp_partition_count);
 	struct partition *p = &t->tp_parts[idx];
@@ -202,8 +201,8 @@ int topics_open_replica(struct topics *ts, struct topic *t, int32_t idx, char *e
 	p->pt_topic = t;
 	p->pt_index = idx;
 	p->pt_durability = t->tp_cfg.tc_acks_all_durability;
-	p->pt_flush_every_append = ts->ts_env.te_flush_interval_ms == 0 &&
-				   ts->ts_env.te_flush_bytes == 0;
+	p->pt_flush_every_append =
+		ts->ts_env.te_flush_interval_ms == 0 && ts->ts_env.te_flush_bytes == 0;
 	char dir[CONFIG_PATH_MAX + TOPIC_NAME_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/%s-%d", ts->ts_data_dir, t->tp_name, idx);
 	struct plog_config pc;
@@ -220,9 +219,9 @@ int topics_open_replica(struct topics *ts, struct topic *t, int32_t idx, char *e
 	}
 	char desc[512], b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
 	plog_recovery_describe(&rec, desc, sizeof(desc));
-	blog(rec.pr_stop == SCAN_END ? BLOG_INFO : BLOG_WARN, "partition_opened", "topic", t->tp_name,
-	     "partition", blog_i64(b1, idx), "log_end", blog_i64(b2, plog_end_offset(log)),
-	     "recovery", desc, NULL);
+	blog(rec.pr_stop == SCAN_END ? BLOG_INFO : BLOG_WARN, "partition_opened", "topic",
+	     t->tp_name, "partition", blog_i64(b1, idx), "log_end",
+	     blog_i64(b2, plog_end_offset(log)), "recovery", desc, NULL);
 	p->pt_log = log;
 	p->pt_leader_epoch = -1;
 	/* What the replica last knew to be committed: never lower than that. */
@@ -414,8 +413,8 @@ void topics_reap(struct topics *ts)
 			plog_close_unclean(part->pt_log);
 			part->pt_log = NULL;
 			if (nftw(dir, topics_rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-				blog(BLOG_WARN, "topic_delete_incomplete", "topic", t->tp_name, "dir",
-				     dir, "error", strerror(errno), NULL);
+				blog(BLOG_WARN, "topic_delete_incomplete", "topic", t->tp_name,
+				     "dir", dir, "error", strerror(errno), NULL);
 		}
 		topics_free_topic(t);
 	}
@@ -495,8 +494,8 @@ int topics_remove_strays(struct topics *ts, topics_keep_fn keep, void *ctx)
 		const char *dash = strrchr(e->d_name, '-');
 		struct stat st;
 		bool is_dir = e->d_type == DT_DIR ||
-			      (e->d_type == DT_UNKNOWN && fstatat(dirfd(d), e->d_name, &st,
-								 AT_SYMLINK_NOFOLLOW) == 0 &&
+			      (e->d_type == DT_UNKNOWN &&
+			       fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			       S_ISDIR(st.st_mode));
 		if (!dash || dash == e->d_name || !dash[1] || !is_dir)
 			continue;
@@ -504,7 +503,8 @@ int topics_remove_strays(struct topics *ts, topics_keep_fn keep, void *ctx)
 		long idx = strtol(dash + 1, &end, 10);
 		int len = (int)(dash - e->d_name);
 		char why[8];
-		if (*end || idx < 0 || idx > INT32_MAX || !topics_valid_name(e->d_name, len, why, 1))
+		if (*end || idx < 0 || idx > INT32_MAX ||
+		    !topics_valid_name(e->d_name, len, why, 1))
 			continue;
 		struct topic *t = topics_find(ts, e->d_name, len);
 		if ((t && idx < t->tp_partition_count && t->tp_parts[idx].pt_log) ||

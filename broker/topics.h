@@ -45,9 +45,9 @@ struct topic {
 	uint8_t tp_id[16];
 	struct topic_config tp_cfg;
 	int32_t tp_partition_count;
-	struct partition *tp_parts;      /* owned array; pt_log NULL when hosted elsewhere */
-	struct topic *tp_hnext;          /* registry hash chain */
-	struct topic *tp_dead_next;      /* deletion list */
+	struct partition *tp_parts;	 /* owned array; pt_log NULL when hosted elsewhere */
+	struct topic *tp_hnext;		 /* registry hash chain */
+	struct topic *tp_dead_next;	 /* deletion list */
 	const struct topics_env *tp_env; /* borrowed: the registry's */
 };
 
@@ -84,8 +84,7 @@ struct topic *topics_add(struct topics *ts, const char *name, int len, const uin
 
 /* Open (recovering) the log of partition p of t on this broker. Returns 0,
  * or -1 with err. */
-int topics_open_replica(struct topics *ts, struct topic *t, int32_t p, char *err,
-			size_t err_cap);
+int topics_open_replica(struct topics *ts, struct topic *t, int32_t p, char *err, size_t err_cap);
 
 /* Every hosted partition, for periodic work. */
 typedef void (*topics_partition_fn)(void *ctx, struct partition *p);

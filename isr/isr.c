@@ -369,9 +369,9 @@ static bool isr_lagging(const struct isr_partition *ip, const struct isr_replica
 static bool isr_may_join(const struct isr_partition *ip, const struct isr_replica *r,
 			 int64_t now_ms)
 {
-	return !isr_in_maximal(r) && !r->ir_ineligible && r->ir_leo >= 0 && r->ir_leo >= ip->ip_hw &&
-	       r->ir_leo >= ip->ip_epoch_start && r->ir_last_caught_up_ms >= 0 &&
-	       !isr_lagging(ip, r, now_ms);
+	return !isr_in_maximal(r) && !r->ir_ineligible && r->ir_leo >= 0 &&
+	       r->ir_leo >= ip->ip_hw && r->ir_leo >= ip->ip_epoch_start &&
+	       r->ir_last_caught_up_ms >= 0 && !isr_lagging(ip, r, now_ms);
 }
 
 /* Compute the next proposal into ip_proposed_isr: the committed ISR minus

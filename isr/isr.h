@@ -63,7 +63,7 @@ struct isr_replica {
 	bool ir_in_isr;	     /* committed ISR */
 	bool ir_pending_add; /* proposed addition, counts in the maximal ISR */
 	bool ir_in_elr;
-	bool ir_ineligible;  /* the controller would refuse it (fenced, leaving) */
+	bool ir_ineligible; /* the controller would refuse it (fenced, leaving) */
 };
 
 struct isr_partition {
