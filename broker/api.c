@@ -231,6 +231,30 @@ struct partition *api_partition(struct broker *b, const char *name, int len, int
 	return p;
 }
 
+struct partition *api_leader_partition_at(struct broker *b, const char *name, int len,
+					  int32_t index, int32_t current_leader_epoch, int *err)
+{
+	struct partition *p = api_partition(b, name, len, index, err);
+	if (!p)
+		return NULL;
+	/* A newer epoch than ours: we have not applied the metadata yet (and
+	 * may be about to lead): the caller retries. Checked first, so that a
+	 * new leader's first seconds are not answered "not the leader". */
+	if (current_leader_epoch > p->pt_leader_epoch) {
+		*err = KP_ERR_UNKNOWN_LEADER_EPOCH;
+		return NULL;
+	}
+	if (!replica_is_leader(p)) {
+		*err = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+		return NULL;
+	}
+	if (current_leader_epoch >= 0 && current_leader_epoch < p->pt_leader_epoch) {
+		*err = KP_ERR_FENCED_LEADER_EPOCH;
+		return NULL;
+	}
+	return p;
+}
+
 struct partition *api_leader_partition(struct broker *b, const char *name, int len, int32_t index,
 				       int *err)
 {

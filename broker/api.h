@@ -62,6 +62,11 @@ void replog_discarded_handle(struct broker *b, struct kreq *rq);
 struct partition *api_partition(struct broker *b, const char *name, int len, int32_t index,
 				int *err);
 /* The same, and this broker must lead it (else NOT_LEADER_OR_FOLLOWER). */
+/* The partition if this broker leads it in current_leader_epoch (-1: any):
+ * else NULL with *err UNKNOWN_LEADER_EPOCH (the caller is ahead of us),
+ * NOT_LEADER_OR_FOLLOWER, or FENCED_LEADER_EPOCH (the caller is behind). */
+struct partition *api_leader_partition_at(struct broker *b, const char *name, int len,
+					  int32_t index, int32_t current_leader_epoch, int *err);
 struct partition *api_leader_partition(struct broker *b, const char *name, int len, int32_t index,
 				       int *err);
 /* Ask for an unknown topic to be created, if auto_create_topics allows.

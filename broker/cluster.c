@@ -93,7 +93,9 @@ const char *cluster_broker_address(const struct broker *b, int32_t id)
 bool cluster_lease_valid(const struct broker *b)
 {
 	const struct cluster *cl = cl_of(b);
-	return !cl->cl_fenced && b->b_reactor.re_now_ms < cl->cl_lease_until_ms;
+	/* The clock now, not the loop's: this process may have been frozen
+	 * since the loop last read it, and the lease counts real time. */
+	return !cl->cl_fenced && reactor_clock_ms() < cl->cl_lease_until_ms;
 }
 
 static int64_t cl_now(const struct cluster *cl)
@@ -136,7 +138,8 @@ static void cl_partition_changed(struct cluster *cl, const struct meta_delta *d)
 	if (!t)
 		t = topics_add(b->b_topics, mt->mt_name, mt->mt_name_len, mt->mt_id, &mt->mt_cfg,
 			       mt->mt_npartitions);
-	if (!t)
+	if (!t || d->md_partition >= t->tp_partition_count ||
+	    t->tp_partition_count != mt->mt_npartitions)
 		return;
 	struct partition *p = &t->tp_parts[d->md_partition];
 	if (!p->pt_log) {
@@ -702,6 +705,13 @@ void cluster_begin_shutdown(struct broker *b)
 		return;
 	cl->cl_want_shutdown = true;
 	cl_heartbeat(cl);
+}
+
+void cluster_heartbeat_soon(struct broker *b)
+{
+	struct cluster *cl = cl_of(b);
+	if (cl && !cl->cl_stopping && cl->cl_broker_epoch >= 0)
+		timer_arm(&b->b_reactor.re_timers, &cl->cl_hb_timer, cl_now(cl));
 }
 
 bool cluster_broker_may_join(const struct broker *b, int32_t id)

@@ -80,6 +80,9 @@ void cluster_wait_metadata(struct broker *b, struct cluster_meta_wait *w, int64_
 void cluster_cancel_wait(struct broker *b, struct cluster_meta_wait *w);
 
 void cluster_begin_shutdown(struct broker *b);
+/* Heartbeat at once: this broker just let go of a leadership, and the
+ * controller waits for that to elect the next leader (a planned move). */
+void cluster_heartbeat_soon(struct broker *b);
 /* May broker `id` join an ISR (alive, not leaving)? As the metadata says. */
 bool cluster_broker_may_join(const struct broker *b, int32_t id);
 bool cluster_shutdown_ready(const struct broker *b);

@@ -32,8 +32,23 @@
 
 struct ctl_session {
 	int32_t cs_id;
-	int64_t cs_last_hb_ms; /* monotonic */
+	int64_t cs_last_hb_ms;	   /* monotonic */
+	int64_t cs_applied_offset; /* metadata it said it applied, in its last heartbeat */
 	bool cs_shutdown;
+};
+
+/* A planned leadership move (preferred leader, controlled shutdown) in two
+ * steps, so that two leaders never write at once: first the partition is
+ * taken from ch_from (leader -1, a new epoch); once ch_from has applied that
+ * (its heartbeat says so) or its lease has surely run out, ch_to (or the
+ * usual choice) is elected. ch_from gets no lease meanwhile. */
+struct ctl_handoff {
+	char ch_topic[TOPIC_NAME_MAX + 1];
+	int32_t ch_partition;
+	int32_t ch_from;
+	int32_t ch_to;		/* -1: any eligible replica */
+	int64_t ch_offset;	/* metadata offset after the record that took it away */
+	int64_t ch_deadline_ms; /* ch_from's last lease has run out by then */
 };
 
 struct ctl_commit {
@@ -58,12 +73,15 @@ struct controller {
 	int64_t ct_elect_after_ms;
 	struct timer ct_tick;
 	int64_t ct_last_preferred_ms;
+	int64_t ct_last_tick_ms; /* to notice the controller itself stalling */
 	uint32_t ct_rotation;
 	/* staged records, applied to ct_image, waiting for ctl_commit */
 	char *ct_stage;
 	size_t ct_stage_len, ct_stage_cap;
 	int ct_nstaged;
 	bool ct_failed;
+	struct ctl_handoff *ct_handoffs;
+	int ct_nhandoffs, ct_handoffs_cap;
 };
 
 static int64_t ctl_now(const struct controller *c)
@@ -324,6 +342,11 @@ static void ctl_stage_partition(struct controller *c, const struct meta_topic *t
 				struct meta_partition *mp)
 {
 	char rec[META_RECORD_MAX];
+	/* KIP-966: eligible replicas stand in for an ISR below the minimum.
+	 * Once the ISR is back at the minimum, records commit without them and
+	 * they no longer hold everything committed: forget them. */
+	if (mp->mp_nisr >= t->mt_cfg.tc_min_insync_replicas)
+		mp->mp_nelr = 0;
 	mp->mp_partition_epoch++;
 	int n = meta_rec_partition(rec, t->mt_name, p, mp);
 	ctl_stage(c, rec, n);
@@ -351,7 +374,7 @@ static bool ctl_maybe_elect(struct controller *c, const struct meta_topic *t, in
 			mp->mp_nisr = 0;
 			mp->mp_nelr = 0;
 			ids_add(mp->mp_isr, &mp->mp_nisr, leader);
-			mp->mp_unclean = true;
+			mp->mp_unclean_epoch = mp->mp_leader_epoch;
 		}
 	}
 	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF], b4[BLOG_I64_BUF];
@@ -361,6 +384,95 @@ static bool ctl_maybe_elect(struct controller *c, const struct meta_topic *t, in
 	     blog_i64(b3, old), "leader_epoch", blog_i64(b4, mp->mp_leader_epoch), "from",
 	     leader >= 0 ? how[from] : "none: offline", NULL);
 	return true;
+}
+
+/* ---- planned leadership moves ------------------------------------------ */
+
+static int ctl_handoff_find(const struct controller *c, const char *topic, int32_t p)
+{
+	for (int i = 0; i < c->ct_nhandoffs; i++)
+		if (c->ct_handoffs[i].ch_partition == p &&
+		    strcmp(c->ct_handoffs[i].ch_topic, topic) == 0)
+			return i;
+	return -1;
+}
+
+/* Step one: take mp (already changed as the caller wants, e.g. an ISR
+ * member removed) from its leader and stage it. */
+static void ctl_handoff_begin(struct controller *c, const struct meta_topic *t, int32_t p,
+			      struct meta_partition *mp, int32_t to)
+{
+	if (c->ct_nhandoffs == c->ct_handoffs_cap) {
+		int ncap = c->ct_handoffs_cap ? c->ct_handoffs_cap * 2 : 64;
+		struct ctl_handoff *n = realloc(c->ct_handoffs, (size_t)ncap * sizeof(*n));
+		if (!n) {
+			ctl_fatal(c, "out of memory for a leadership move", -ENOMEM);
+			return;
+		}
+		c->ct_handoffs = n;
+		c->ct_handoffs_cap = ncap;
+	}
+	struct ctl_handoff *h = &c->ct_handoffs[c->ct_nhandoffs++];
+	*h = (struct ctl_handoff){.ch_partition = p, .ch_from = mp->mp_leader, .ch_to = to};
+	snprintf(h->ch_topic, sizeof(h->ch_topic), "%s", t->mt_name);
+	mp->mp_leader = -1;
+	mp->mp_leader_epoch++;
+	ctl_stage_partition(c, t, p, mp);
+	h->ch_offset = plog_end_offset(c->ct_part->pt_log) + c->ct_nstaged;
+	h->ch_deadline_ms = ctl_now(c) + ctl_lease_ms(&c->ct_b->b_cfg) + CTL_TICK_MS;
+	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
+	blog(BLOG_INFO, "leadership_handoff", "topic", t->mt_name, "partition", blog_i64(b1, p),
+	     "from", blog_i64(b2, h->ch_from), "to", blog_i64(b3, to), NULL);
+}
+
+/* Does `id` still hold a leadership that is being taken away? */
+static bool ctl_handoff_pending_from(const struct controller *c, int32_t id, int64_t applied)
+{
+	for (int i = 0; i < c->ct_nhandoffs; i++)
+		if (c->ct_handoffs[i].ch_from == id && applied < c->ct_handoffs[i].ch_offset)
+			return true;
+	return false;
+}
+
+static bool ctl_maybe_elect(struct controller *c, const struct meta_topic *t, int32_t p,
+			    struct meta_partition *mp);
+
+/* Step two for every move whose old leader has let go. */
+static void ctl_handoffs_progress(struct controller *c)
+{
+	for (int i = 0; i < c->ct_nhandoffs;) {
+		struct ctl_handoff *h = &c->ct_handoffs[i];
+		struct ctl_session *s = ctl_session(c, h->ch_from);
+		bool released = ctl_now(c) >= h->ch_deadline_ms ||
+				!meta_broker_alive(&c->ct_image, h->ch_from) ||
+				(s && s->cs_applied_offset >= h->ch_offset);
+		if (!released) {
+			i++;
+			continue;
+		}
+		struct meta_topic *t =
+			meta_topic(&c->ct_image, h->ch_topic, (int)strlen(h->ch_topic));
+		if (t && h->ch_partition < t->mt_npartitions &&
+		    t->mt_parts[h->ch_partition].mp_leader < 0) {
+			struct meta_partition mp = t->mt_parts[h->ch_partition];
+			bool to_ok = h->ch_to >= 0 && ctl_can_lead(c, h->ch_to) &&
+				     meta_ids_contain(mp.mp_isr, mp.mp_nisr, h->ch_to);
+			if (to_ok) {
+				mp.mp_leader = h->ch_to;
+				mp.mp_last_leader = h->ch_to;
+				mp.mp_leader_epoch++;
+				char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
+				blog(BLOG_INFO, "leader_elected", "topic", t->mt_name, "partition",
+				     blog_i64(b1, h->ch_partition), "leader",
+				     blog_i64(b2, h->ch_to), "leader_epoch",
+				     blog_i64(b3, mp.mp_leader_epoch), "from", "handoff", NULL);
+				ctl_stage_partition(c, t, h->ch_partition, &mp);
+			} else if (ctl_maybe_elect(c, t, h->ch_partition, &mp)) {
+				ctl_stage_partition(c, t, h->ch_partition, &mp);
+			}
+		}
+		c->ct_handoffs[i] = c->ct_handoffs[--c->ct_nhandoffs];
+	}
 }
 
 /* A broker is going (controlled shutdown) or gone (fenced): move its
@@ -375,10 +487,17 @@ static void ctl_broker_gone(struct controller *c, int32_t id, bool controlled)
 			struct meta_partition mp = t->mt_parts[p];
 			if (!meta_ids_contain(mp.mp_replicas, mp.mp_nreplicas, id))
 				continue;
-			if (mp.mp_leader == id) {
+			if (ctl_handoff_find(c, t->mt_name, p) >= 0)
+				continue; /* already moving; its ISR change can wait */
+			if (mp.mp_leader == id && controlled) {
 				int from;
-				if (controlled && ctl_choose_leader(c, t, &mp, &from) < 0)
+				if (ctl_choose_leader(c, t, &mp, &from) < 0)
 					continue;
+				ctl_isr_remove(t, &mp, id);
+				ctl_handoff_begin(c, t, p, &mp, -1);
+				continue;
+			}
+			if (mp.mp_leader == id) {
 				/* Elect before shrinking, so the new leader comes from
 				 * the ISR that was committed. */
 				ctl_maybe_elect(c, t, p, &mp);
@@ -398,7 +517,8 @@ static void ctl_broker_back(struct controller *c, int32_t id)
 		for (int32_t p = 0; p < t->mt_npartitions; p++) {
 			struct meta_partition mp = t->mt_parts[p];
 			if (mp.mp_leader >= 0 ||
-			    !meta_ids_contain(mp.mp_replicas, mp.mp_nreplicas, id))
+			    !meta_ids_contain(mp.mp_replicas, mp.mp_nreplicas, id) ||
+			    ctl_handoff_find(c, t->mt_name, p) >= 0)
 				continue;
 			if (ctl_maybe_elect(c, t, p, &mp))
 				ctl_stage_partition(c, t, p, &mp);
@@ -429,16 +549,14 @@ static void ctl_preferred_leaders(struct controller *c)
 		for (int32_t p = 0; p < t->mt_npartitions; p++) {
 			struct meta_partition mp = t->mt_parts[p];
 			int32_t pref = mp.mp_replicas[0];
-			if (mp.mp_leader == pref || !ctl_can_lead(c, pref) ||
-			    !meta_ids_contain(mp.mp_isr, mp.mp_nisr, pref))
+			if (mp.mp_leader == pref || mp.mp_leader < 0 || !ctl_can_lead(c, pref) ||
+			    !meta_ids_contain(mp.mp_isr, mp.mp_nisr, pref) ||
+			    ctl_handoff_find(c, t->mt_name, p) >= 0)
 				continue;
 			char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
 			blog(BLOG_INFO, "preferred_leader_restored", "topic", t->mt_name,
 			     "partition", blog_i64(b1, p), "leader", blog_i64(b2, pref), NULL);
-			mp.mp_leader = pref;
-			mp.mp_last_leader = pref;
-			mp.mp_leader_epoch++;
-			ctl_stage_partition(c, t, p, &mp);
+			ctl_handoff_begin(c, t, p, &mp, pref);
 		}
 	}
 }
@@ -458,6 +576,17 @@ static void ctl_on_tick(struct timer *t)
 	struct controller *c = t->tm_ctx;
 	int64_t now = ctl_now(c);
 	const struct broker_config *cfg = &c->ct_b->b_cfg;
+	if (c->ct_last_tick_ms > 0 && now - c->ct_last_tick_ms > cfg->bc_session_timeout_ms / 2) {
+		/* The controller itself stalled (frozen, starved): heartbeats it
+		 * could not read are no sign of dead brokers. Start every
+		 * session afresh, as after a restart. */
+		char b1[BLOG_I64_BUF];
+		blog(BLOG_WARN, "controller_stalled", "ms", blog_i64(b1, now - c->ct_last_tick_ms),
+		     NULL);
+		for (int i = 0; i < c->ct_nsessions; i++)
+			c->ct_sessions[i].cs_last_hb_ms = now;
+	}
+	c->ct_last_tick_ms = now;
 	if (now >= c->ct_elect_after_ms && !c->ct_failed) {
 		for (int i = 0; i < c->ct_image.mi_nbrokers; i++) {
 			struct meta_broker *b = &c->ct_image.mi_brokers[i];
@@ -473,6 +602,7 @@ static void ctl_on_tick(struct timer *t)
 		for (int i = 0; i < c->ct_image.mi_nbrokers; i++)
 			if (meta_broker_alive(&c->ct_image, c->ct_image.mi_brokers[i].mb_id))
 				ctl_broker_back(c, c->ct_image.mi_brokers[i].mb_id);
+		ctl_handoffs_progress(c); /* the deadlines */
 		if (now - c->ct_last_preferred_ms >= CTL_PREFERRED_CHECK_MS) {
 			c->ct_last_preferred_ms = now;
 			ctl_preferred_leaders(c);
@@ -551,6 +681,7 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 		return;
 	}
 	s->cs_last_hb_ms = ctl_now(c);
+	s->cs_applied_offset = req->metadata_offset;
 	char rec[META_RECORD_MAX], b1[BLOG_I64_BUF];
 	if (req->want_shutdown && !s->cs_shutdown) {
 		s->cs_shutdown = true;
@@ -564,9 +695,11 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 		blog(BLOG_INFO, "broker_unfenced", "broker", blog_i64(b1, b->mb_id), NULL);
 		ctl_broker_back(c, b->mb_id);
 	}
+	ctl_handoffs_progress(c);
 	ctl_commit(c, NULL, NULL, 0);
-	resp->lease_ms =
-		b->mb_fenced || s->cs_shutdown ? 0 : (int32_t)ctl_lease_ms(&c->ct_b->b_cfg);
+	bool no_lease = b->mb_fenced || s->cs_shutdown ||
+			ctl_handoff_pending_from(c, b->mb_id, req->metadata_offset);
+	resp->lease_ms = no_lease ? 0 : (int32_t)ctl_lease_ms(&c->ct_b->b_cfg);
 	resp->is_fenced = b->mb_fenced;
 	if (s->cs_shutdown) {
 		/* Ready once nothing it leads could move elsewhere. */
@@ -742,7 +875,7 @@ void ctl_create_topic(struct controller *c, const char *name, int len,
 	 * replica) spread evenly over the brokers. */
 	uint32_t start = c->ct_rotation++;
 	for (int32_t p = 0; p < cfg->tc_partitions; p++) {
-		struct meta_partition mp = {.mp_leader = -1};
+		struct meta_partition mp = {.mp_leader = -1, .mp_unclean_epoch = -1};
 		for (int32_t r = 0; r < cfg->tc_replication_factor; r++)
 			mp.mp_replicas[r] =
 				live[(start + (uint32_t)p + (uint32_t)r) % (uint32_t)nlive];
@@ -859,5 +992,6 @@ void ctl_stop(struct controller *c)
 	timer_cancel(&c->ct_b->b_reactor.re_timers, &c->ct_tick);
 	meta_image_deinit(&c->ct_image);
 	free(c->ct_stage);
+	free(c->ct_handoffs);
 	free(c);
 }

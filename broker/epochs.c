@@ -25,17 +25,10 @@ static void epochs_one(struct broker *b, struct kp_str topic, const struct kp_ep
 	out->partition = in->partition;
 	out->leader_epoch = -1;
 	out->end_offset = -1;
-	struct partition *p = api_leader_partition(b, topic.ptr, topic.len, in->partition, &err);
+	struct partition *p = api_leader_partition_at(b, topic.ptr, topic.len, in->partition,
+						      in->current_leader_epoch, &err);
 	if (!p) {
 		out->error_code = (int16_t)err;
-		return;
-	}
-	if (in->current_leader_epoch >= 0 && in->current_leader_epoch < p->pt_leader_epoch) {
-		out->error_code = KP_ERR_FENCED_LEADER_EPOCH;
-		return;
-	}
-	if (in->current_leader_epoch > p->pt_leader_epoch) {
-		out->error_code = KP_ERR_UNKNOWN_LEADER_EPOCH;
 		return;
 	}
 	epoch_cache_end_offset(plog_epochs(p->pt_log), in->leader_epoch, plog_end_offset(p->pt_log),

@@ -84,16 +84,12 @@ static int fetch_check(struct broker *b, const struct fetch_part *fp, struct par
 	*out = NULL;
 	if (fp->fp_refused)
 		return fp->fp_refused;
-	struct partition *p = api_leader_partition(b, fp->fp_topic->ptr, fp->fp_topic->len,
-						   fp->fp_req->partition, &err);
+	struct partition *p = api_leader_partition_at(b, fp->fp_topic->ptr, fp->fp_topic->len,
+						      fp->fp_req->partition,
+						      fp->fp_req->current_leader_epoch, &err);
 	*out = p;
 	if (!p)
 		return err;
-	int32_t want_epoch = fp->fp_req->current_leader_epoch;
-	if (want_epoch >= 0 && want_epoch < p->pt_leader_epoch)
-		return KP_ERR_FENCED_LEADER_EPOCH;
-	if (want_epoch > p->pt_leader_epoch)
-		return KP_ERR_UNKNOWN_LEADER_EPOCH;
 	int64_t off = fp->fp_req->fetch_offset;
 	if (off < plog_start_offset(p->pt_log) || off > plog_end_offset(p->pt_log))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;

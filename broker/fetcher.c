@@ -175,9 +175,11 @@ static void fetcher_epoch_answer(struct fetcher *f, struct partition *p,
 				 const struct fetcher_sent *s, const struct kp_epoch_end_offset *e)
 {
 	if (e->error_code) {
-		if (e->error_code == KP_ERR_UNKNOWN_LEADER_EPOCH)
-			fetcher_backoff(f); /* the leader has not caught up with the metadata */
-		return;			    /* others: the metadata will move us */
+		/* UNKNOWN_LEADER_EPOCH: the leader has not applied the metadata
+		 * yet; others: newer metadata will move us. Either way not at
+		 * once again. */
+		fetcher_backoff(f);
+		return;
 	}
 	struct isr_epoch_entry local[ISR_MAX_REPLICAS * 64];
 	int32_t n;
@@ -196,7 +198,10 @@ static void fetcher_epoch_answer(struct fetcher *f, struct partition *p,
 			meta_partition(cluster_image(f->f_b), p->pt_topic->tp_name,
 				       p->pt_topic->tp_name_len, p->pt_index);
 		char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
-		if (!mp || !mp->mp_unclean) {
+		/* Allowed once, to join the history an unclean election began:
+		 * only a replica that has nothing of that history yet. */
+		int32_t newest = n > 0 ? local[n - 1].iee_epoch : -1;
+		if (!mp || mp->mp_unclean_epoch < 0 || newest >= mp->mp_unclean_epoch) {
 			blog(BLOG_ERROR, "truncation_below_hw_refused", "topic",
 			     p->pt_topic->tp_name, "partition", blog_i64(b1, p->pt_index), "offset",
 			     blog_i64(b2, offset), "hw", blog_i64(b3, p->pt_hw), "reason",
@@ -212,6 +217,12 @@ static void fetcher_epoch_answer(struct fetcher *f, struct partition *p,
 		     blog_i64(b3, p->pt_hw), NULL);
 	}
 	fetcher_truncate(f, p, offset);
+	if (act == ISR_BELOW_HW && p->pt_fetch_state == PFS_FETCH && p->pt_hw > offset) {
+		/* The one time a HW moves back: what it covered is gone. */
+		p->pt_hw = offset;
+		p->pt_isr.ip_hw = offset;
+		partition_checkpoint_hw(p);
+	}
 }
 
 static void fetcher_epoch_done(void *ctx, int err, const union kp_response_body *resp)
@@ -333,8 +344,13 @@ static size_t fetcher_whole_batches(const uint8_t *b, size_t len)
 static void fetcher_durable(struct pwait *w, int err)
 {
 	struct partition *p = w->pw_ctx;
-	(void)err;
 	p->pt_fetch_waiting = false;
+	if (err) {
+		/* The flush failed: the log is fenced (replica_on_progress stops
+		 * following); never fetch past what is not durable. */
+		p->pt_fetch_state = PFS_FAILED;
+		return;
+	}
 	if (p->pt_fetcher)
 		fetcher_kick(p->pt_fetcher);
 }
@@ -342,14 +358,29 @@ static void fetcher_durable(struct pwait *w, int err)
 static void fetcher_partition_data(struct fetcher *f, struct partition *p,
 				   const struct kp_fetch_partition_data *d)
 {
+	if (d->error_code == KP_ERR_OFFSET_OUT_OF_RANGE &&
+	    plog_end_offset(p->pt_log) < d->log_start_offset) {
+		/* Behind the leader's log start (retention removed what we
+		 * lack): nothing to truncate to. Not yet handled: say so once
+		 * and stop, rather than ask forever. */
+		char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
+		blog(BLOG_ERROR, "replica_behind_leader_log_start", "topic", p->pt_topic->tp_name,
+		     "partition", blog_i64(b1, p->pt_index), "log_end",
+		     blog_i64(b2, plog_end_offset(p->pt_log)), "leader_log_start",
+		     blog_i64(b3, d->log_start_offset), "action",
+		     "this replica stays out of sync: delete its directory and restart to "
+		     "copy it afresh",
+		     NULL);
+		p->pt_fetch_state = PFS_FAILED;
+		return;
+	}
 	if (d->error_code) {
 		if (d->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
 			/* Our end is past the leader's: find the divergence again. */
 			p->pt_fetch_state = PFS_TRUNCATE;
 			p->pt_truncate_query = -1;
-		} else if (d->error_code == KP_ERR_UNKNOWN_LEADER_EPOCH) {
-			fetcher_backoff(f);
 		}
+		fetcher_backoff(f); /* whatever it was, not at once again */
 		return;
 	}
 	size_t len = d->records.len > 0

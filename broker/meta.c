@@ -175,7 +175,7 @@ int meta_rec_partition(char *buf, const char *topic, int32_t p, const struct met
 			"partition topic=%s p=%d leader=%d leader_epoch=%d partition_epoch=%d "
 			"replicas=%s isr=%s elr=%s last_leader=%d unclean=%d",
 			topic, p, mp->mp_leader, mp->mp_leader_epoch, mp->mp_partition_epoch, r, i,
-			e, mp->mp_last_leader, mp->mp_unclean ? 1 : 0);
+			e, mp->mp_last_leader, mp->mp_unclean_epoch);
 }
 
 int meta_rec_delete_topic(char *buf, const char *topic)
@@ -393,8 +393,10 @@ static int meta_apply_topic(struct meta_image *mi, const struct meta_tokens *tk,
 	memcpy(t->mt_name, name, (size_t)t->mt_name_len);
 	t->mt_npartitions = n;
 	t->mt_cfg.tc_partitions = n;
-	for (int32_t p = 0; p < n; p++)
+	for (int32_t p = 0; p < n; p++) {
 		t->mt_parts[p].mp_leader = t->mt_parts[p].mp_last_leader = -1;
+		t->mt_parts[p].mp_unclean_epoch = -1;
+	}
 	if (meta_register_topic(mi, t) < 0) {
 		meta_topic_free(t);
 		return -1;
@@ -420,7 +422,7 @@ static int meta_apply_partition(struct meta_image *mi, const struct meta_tokens 
 	    meta_get_i32(tk, "last_leader", &mp.mp_last_leader) < 0 ||
 	    meta_get_i32(tk, "unclean", &unclean) < 0 || mp.mp_nreplicas < 1)
 		return -1;
-	mp.mp_unclean = unclean != 0;
+	mp.mp_unclean_epoch = unclean;
 	struct meta_partition *cur = meta_partition(mi, topic, (int)strlen(topic), p);
 	if (!cur)
 		return -1;

@@ -7,13 +7,15 @@
  * change, each record's value one line of text (so `replog dump-log -d`
  * shows the cluster's history as it happened):
  *
- *   controller epoch=3
+ *   controller epoch=3 cluster_id=<the cluster's id>
  *   broker id=2 address=127.0.0.1:9093 incarnation=<32 hex> epoch=<broker epoch> clean=1
  *   fence id=2 reason=session_expired
  *   unfence id=2
+ *   shutdown id=2                  (controlled shutdown began)
  *   topic name=orders id=<32 hex> partitions=3 config=<topic config line>
  *   partition topic=orders p=0 leader=1 leader_epoch=4 partition_epoch=9
- *             replicas=1,2,3 isr=1,2 elr=3 unclean=0
+ *             replicas=1,2,3 isr=1,2 elr=3 last_leader=1 unclean=-1
+ *             (unclean: the leader epoch of the last unclean election)
  *   delete_topic name=orders
  *
  * (the partition record is one line). Only the controller appends; a
@@ -37,7 +39,7 @@
 #include "isr.h"
 #include "topics.h"
 
-#define META_TOPIC	 "__cluster_metadata"
+#define META_TOPIC	 TOPICS_RESERVED_NAME
 #define META_RECORD_MAX	 4096
 #define META_MAX_BROKERS CONFIG_MAX_BROKERS
 
@@ -60,8 +62,8 @@ struct meta_partition {
 	int32_t mp_replicas[ISR_MAX_REPLICAS];
 	int32_t mp_isr[ISR_MAX_REPLICAS];
 	int32_t mp_elr[ISR_MAX_REPLICAS];
-	int32_t mp_last_leader; /* the last leader elected; -1: none yet */
-	bool mp_unclean;	/* its leader was elected outside the ISR */
+	int32_t mp_last_leader;	  /* the last leader elected; -1: none yet */
+	int32_t mp_unclean_epoch; /* leader epoch of the last unclean election; -1 none */
 };
 
 struct meta_topic {

@@ -15,6 +15,12 @@ int64_t reactor_clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void reactor_woke(void *ctx)
+{
+	struct reactor *r = ctx;
+	r->re_now_ms = reactor_clock_ms();
+}
+
 int reactor_init(struct reactor *r, unsigned ring_entries, uint32_t max_timers)
 {
 	int err;
@@ -23,6 +29,7 @@ int reactor_init(struct reactor *r, unsigned ring_entries, uint32_t max_timers)
 		return err;
 	timer_heap_init(&r->re_timers, max_timers);
 	r->re_now_ms = reactor_clock_ms();
+	io_ring_on_wake(r->re_ring, reactor_woke, r);
 	return 0;
 }
 

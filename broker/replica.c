@@ -88,6 +88,8 @@ static void replica_become_follower(struct broker *b, struct partition *p,
 	fetcher_unfollow(p);
 	if (mp->mp_leader >= 0)
 		fetcher_follow(b, p, mp->mp_leader);
+	if (was_leader)
+		cluster_heartbeat_soon(b);
 	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
 	blog(was_leader ? BLOG_INFO : BLOG_DEBUG, "became_follower", "topic", p->pt_topic->tp_name,
 	     "partition", blog_i64(b1, p->pt_index), "leader", blog_i64(b2, mp->mp_leader),
@@ -137,12 +139,12 @@ void replica_stop(struct broker *b, struct partition *p, int err)
 int replica_follower_fetch(struct broker *b, struct partition *p, int32_t replica,
 			   int32_t current_leader_epoch, int64_t fetch_offset)
 {
+	if (current_leader_epoch > p->pt_leader_epoch)
+		return KP_ERR_UNKNOWN_LEADER_EPOCH; /* first: see api_leader_partition_at */
 	if (!replica_is_leader(p))
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	if (current_leader_epoch >= 0 && current_leader_epoch < p->pt_leader_epoch)
 		return KP_ERR_FENCED_LEADER_EPOCH;
-	if (current_leader_epoch > p->pt_leader_epoch)
-		return KP_ERR_UNKNOWN_LEADER_EPOCH;
 	if (!isr_replica(&p->pt_isr, replica))
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	if (fetch_offset < plog_start_offset(p->pt_log) ||

@@ -65,6 +65,12 @@ bool topics_valid_name(const char *name, int len, char *err, size_t err_cap)
 			return false;
 		}
 	}
+	if (len == (int)strlen(TOPICS_RESERVED_NAME) &&
+	    memcmp(name, TOPICS_RESERVED_NAME, (size_t)len) == 0) {
+		snprintf(err, err_cap, "topic name \"%s\" is reserved for the cluster metadata log",
+			 TOPICS_RESERVED_NAME);
+		return false;
+	}
 	return true;
 }
 

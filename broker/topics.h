@@ -10,7 +10,7 @@
  * (topics_partition() returns NULL for them).
  *
  * Topic names follow Kafka's rules: 1..249 characters of [a-zA-Z0-9._-],
- * not "." or "..".
+ * not "." or "..", and not the reserved "__cluster_metadata".
  *
  * Deleting a topic removes it from the registry at once (new requests see
  * UNKNOWN_TOPIC_OR_PARTITION); its waiters are failed, and its partition
@@ -61,6 +61,9 @@ int topics_open(const struct topics_env *env, struct topics **out, char *err, si
 int topics_close(struct topics *ts);
 
 bool topics_valid_name(const char *name, int len, char *err, size_t err_cap);
+/* The cluster metadata log's topic: not a valid name for anything else
+ * (clients cannot create it or produce to it). Equal to META_TOPIC. */
+#define TOPICS_RESERVED_NAME "__cluster_metadata"
 
 /* Each partition directory names its topic's id in this file: a directory
  * left by an older topic of the same name is removed before the new one's

@@ -20,7 +20,21 @@ struct io_ring {
 	struct io_uring ir_uring;
 	struct io_op *ir_backlog_head; /* ops waiting for an SQE, FIFO */
 	struct io_op *ir_backlog_tail;
+	void (*ir_on_wake)(void *ctx);
+	void *ir_on_wake_ctx;
 };
+
+void io_ring_on_wake(struct io_ring *r, void (*fn)(void *ctx), void *ctx)
+{
+	r->ir_on_wake = fn;
+	r->ir_on_wake_ctx = ctx;
+}
+
+static void io_ring_woke(struct io_ring *r)
+{
+	if (r->ir_on_wake)
+		r->ir_on_wake(r->ir_on_wake_ctx);
+}
 
 static void io_ring_prep(struct io_uring_sqe *sqe, struct io_op *op)
 {
@@ -158,10 +172,13 @@ int io_ring_run_timeout(struct io_ring *r, unsigned min_complete, int timeout_ms
 			};
 			struct io_uring_cqe *cqe;
 			rc = io_uring_submit_and_wait_timeout(&r->ir_uring, &cqe, 1, &ts, NULL);
+			io_ring_woke(r);
 			if (rc == -ETIME)
 				return delivered + io_ring_reap(r);
 		} else {
 			rc = io_uring_submit_and_wait(&r->ir_uring, (unsigned)want);
+			if (want)
+				io_ring_woke(r);
 		}
 		if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
 			return rc;

@@ -35,4 +35,10 @@ void io_ring_note_submitted(struct io_ring *r);
  * delivered or timeout_ms passes (negative = no timeout). */
 int io_ring_run_timeout(struct io_ring *r, unsigned min_complete, int timeout_ms);
 
+/* Called each time a wait in the kernel returns, before the completions it
+ * brought are delivered: a caller that caches the time refreshes it here,
+ * so no completion is handled with the time from before a long sleep (or a
+ * SIGSTOP). */
+void io_ring_on_wake(struct io_ring *r, void (*fn)(void *ctx), void *ctx);
+
 #endif

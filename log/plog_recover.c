@@ -440,9 +440,17 @@ static int plog_recover_all(struct plog *log, struct plog_open_state *st, struct
 	return 0;
 }
 
-static int plog_settle(struct plog *log, bool rebuilt_epochs)
+static int plog_settle(struct plog *log, bool rebuilt_epochs, bool clean)
 {
 	struct segment *last = log->lg_segs[log->lg_nsegs - 1];
+	/* After a crash of this process the page cache may still hold bytes
+	 * that never reached the disk: make them durable before calling them
+	 * flushed, or a later power loss could take back what was counted. */
+	for (uint32_t i = 0; !clean && i < log->lg_nsegs; i++)
+		if (fdatasync(log->lg_segs[i]->sg_fd) < 0)
+			return -errno;
+	if (!clean && fsync(log->lg_dir_fd) < 0)
+		return -errno;
 	log->lg_start = log->lg_segs[0]->sg_base_offset;
 	log->lg_end = log->lg_written = log->lg_flushed = last->sg_next_offset;
 	int rc = epoch_cache_truncate_end(&log->lg_epochs, log->lg_end);
@@ -491,7 +499,7 @@ int plog_open(const char *dir, struct io_engine *io, const struct plog_config *c
 	if (rc == 0)
 		rc = plog_recover_all(log, &st, rec);
 	if (rc == 0)
-		rc = plog_settle(log, st.rebuild_epochs);
+		rc = plog_settle(log, st.rebuild_epochs, st.clean);
 	free(st.bases);
 	if (rc < 0) {
 		plog_free(log);
