@@ -47,6 +47,23 @@ const struct api_entry *api_table(int *count)
 	return api_entries;
 }
 
+int api_advertise(struct kreq *rq, struct kp_apiversions_api_version **out)
+{
+	int n;
+	const struct api_entry *t = api_table(&n);
+	*out = kreq_alloc(rq, (size_t)n, sizeof(**out));
+	if (!*out)
+		return -1;
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (!t[i].ae_internal)
+			(*out)[k++] = (struct kp_apiversions_api_version){
+				.api_key = t[i].ae_key,
+				.min_version = t[i].ae_min,
+				.max_version = t[i].ae_max};
+	return k;
+}
+
 static const struct api_entry *api_find(int16_t key)
 {
 	for (size_t i = 0; i < sizeof(api_entries) / sizeof(api_entries[0]); i++)
@@ -109,17 +126,11 @@ static void api_close(struct kreq *rq, const char *what, int rc)
 static void api_versions_unsupported(struct kreq *rq)
 {
 	struct kp_apiversions_response resp = {.error_code = KP_ERR_UNSUPPORTED_VERSION};
-	int n;
-	const struct api_entry *t = api_table(&n);
-	resp.api_keys = kreq_alloc(rq, (size_t)n, sizeof(*resp.api_keys));
-	if (!resp.api_keys) {
+	int n = api_advertise(rq, &resp.api_keys);
+	if (n < 0) {
 		api_close(rq, "cannot answer", KP_EARENA);
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		resp.api_keys[i] = (struct kp_apiversions_api_version){.api_key = t[i].ae_key,
-								       .min_version = t[i].ae_min,
-								       .max_version = t[i].ae_max};
 	resp.api_keys_count = n;
 	struct kp_response_header h = {.correlation_id = rq->rq_hdr.correlation_id};
 	kp_writer_reset(&rq->rq_out);

@@ -19,6 +19,7 @@
 
 struct broker;
 struct kreq;
+struct kp_apiversions_api_version;
 
 /* At most this many discarded-write entries in one ListDiscarded answer. */
 #define REPLOG_DISCARDED_MAX 2000
@@ -35,6 +36,9 @@ struct api_entry {
 
 /* The implemented APIs; *count receives how many. */
 const struct api_entry *api_table(int *count);
+/* The APIs ApiVersions lists (not the internal ones), in rq's arena.
+ * Returns their count, or -1 without memory. */
+int api_advertise(struct kreq *rq, struct kp_apiversions_api_version **out);
 
 /* Decode the request in rq (its frame) and hand it to its handler, or
  * answer/close as above. */

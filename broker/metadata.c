@@ -38,17 +38,11 @@ void api_versions_handle(struct broker *b, struct kreq *rq)
 		kreq_respond(rq, &resp);
 		return;
 	}
-	int n;
-	const struct api_entry *t = api_table(&n);
-	r->api_keys = kreq_alloc(rq, (size_t)n, sizeof(*r->api_keys));
-	if (!r->api_keys) {
+	int n = api_advertise(rq, &r->api_keys);
+	if (n < 0) {
 		conn_close(rq->rq_conn, "no memory for an ApiVersions response");
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		r->api_keys[i] = (struct kp_apiversions_api_version){.api_key = t[i].ae_key,
-								     .min_version = t[i].ae_min,
-								     .max_version = t[i].ae_max};
 	r->api_keys_count = n;
 	kreq_respond(rq, &resp);
 }

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "discarded_cmd.h"
 #include "dump_log.h"
+#include "topics_cmd.h"
 
 #ifndef REPLOG_VERSION
 #error "REPLOG_VERSION must be defined by the build"
@@ -35,6 +37,10 @@ struct replog_command {
 };
 
 static const struct replog_command replog_commands[] = {
+	{"topics", "describe topics online: leaders, epochs, ISR, every replica's offsets",
+	 topics_main, topics_help},
+	{"discarded", "list the writes truncation discarded, on every broker, online",
+	 discarded_main, discarded_help},
 	{"dump-log", "print and check segments, indexes, checkpoints and discarded writes, offline",
 	 dump_log_main, dump_log_help},
 };

@@ -1,0 +1,253 @@
+/*
+ * cluster_view — Metadata from a bootstrap server, then one request to
+ * every live broker (API and contracts in cluster_view.h).
+ *
+ * Which brokers are "every broker": those the Metadata answer lists, which
+ * in replog are the brokers the controller holds alive (registered, session
+ * not expired; broker/metadata.c). A broker that is down is therefore not
+ * asked at all; the commands learn of it from the replica lists, where its
+ * id appears without an address, and say so. A broker that is alive on
+ * paper but does not answer (stopped, overloaded) is asked and costs at
+ * most --timeout-ms.
+ */
+#include "cluster_view.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kp_api.h"
+#include "rlassert.h"
+
+void cview_init(struct cview *cv, const char *prefix, int timeout_ms)
+{
+	RL_ASSERT(timeout_ms > 0 && timeout_ms <= KCLIENT_MAX_TIMEOUT_MS);
+	memset(cv, 0, sizeof(*cv));
+	cv->cv_prefix = prefix;
+	cv->cv_timeout_ms = timeout_ms;
+	cv->cv_boot.kc_fd = -1;
+}
+
+void cview_deinit(struct cview *cv)
+{
+	for (int32_t i = 0; i < cv->cv_nbrokers; i++)
+		kclient_deinit(&cv->cv_brokers[i].cb_conn);
+	free(cv->cv_brokers);
+	cv->cv_brokers = NULL;
+	cv->cv_nbrokers = 0;
+	kclient_deinit(&cv->cv_boot);
+	cv->cv_have_md = false;
+}
+
+int cview_check_bootstrap(const char *list, char *why, size_t why_cap)
+{
+	const char *p = list;
+	for (int i = 0; i <= CVIEW_MAX_BOOTSTRAP; i++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char one[KCLIENT_ADDR_MAX];
+		if (len == 0 || len >= sizeof(one)) {
+			snprintf(why, why_cap, "'%.*s' is not HOST:PORT",
+				 (int)(len > 64 ? 64 : len), p);
+			return KCLIENT_EADDR;
+		}
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (kclient_parse_addr(one, NULL, 0, NULL, 0) < 0) {
+			snprintf(why, why_cap, "'%s' is not HOST:PORT (port 1..65535)", one);
+			return KCLIENT_EADDR;
+		}
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+	snprintf(why, why_cap, "more than %d servers", CVIEW_MAX_BOOTSTRAP);
+	return KCLIENT_EADDR;
+}
+
+int cview_parse_timeout(const char *s, int *timeout_ms)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < 1 || v > KCLIENT_MAX_TIMEOUT_MS)
+		return -EINVAL;
+	*timeout_ms = (int)v;
+	return 0;
+}
+
+static int cview_cmp_broker(const void *a, const void *b)
+{
+	const struct cview_broker *x = a, *y = b;
+	return (x->cb_id > y->cb_id) - (x->cb_id < y->cb_id);
+}
+
+/* The broker table from cv_md. */
+static int cview_take_brokers(struct cview *cv)
+{
+	int32_t n = cv->cv_md.brokers_count;
+	if (n < 0)
+		n = 0;
+	if (n > CVIEW_MAX_BROKERS) {
+		fprintf(stderr,
+			"%sthe Metadata answer names %d brokers; only the first %d are asked\n",
+			cv->cv_prefix, n, CVIEW_MAX_BROKERS);
+		n = CVIEW_MAX_BROKERS;
+	}
+	cv->cv_brokers = calloc((size_t)(n ? n : 1), sizeof(*cv->cv_brokers));
+	if (!cv->cv_brokers)
+		return -ENOMEM;
+	int32_t k = 0;
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_metadata_response_broker *mb = &cv->cv_md.brokers[i];
+		struct cview_broker *cb = &cv->cv_brokers[k];
+		bool dup = false;
+		for (int32_t j = 0; j < k; j++)
+			dup = dup || cv->cv_brokers[j].cb_id == mb->node_id;
+		if (dup || mb->host.len <= 0)
+			continue;
+		cb->cb_id = mb->node_id;
+		cb->cb_conn.kc_fd = -1;
+		bool v6 = memchr(mb->host.ptr, ':', (size_t)mb->host.len) != NULL;
+		snprintf(cb->cb_addr, sizeof(cb->cb_addr), v6 ? "[%.*s]:%d" : "%.*s:%d",
+			 (int)mb->host.len, mb->host.ptr, mb->port);
+		k++;
+	}
+	cv->cv_nbrokers = k;
+	qsort(cv->cv_brokers, (size_t)k, sizeof(*cv->cv_brokers), cview_cmp_broker);
+	return 0;
+}
+
+int cview_metadata(struct cview *cv, const char *bootstrap, char *const *topics, int ntopics)
+{
+	RL_ASSERT(!cv->cv_have_md);
+	RL_ASSERT(ntopics >= 0 && ntopics <= CVIEW_MAX_TOPICS);
+	struct kp_metadata_request_topic req_topics[CVIEW_MAX_TOPICS];
+	for (int i = 0; i < ntopics; i++)
+		req_topics[i].name = kp_str_from_cstr(topics[i]);
+	union kp_request_body req = {.metadata = {
+					     .topics = ntopics ? req_topics : NULL,
+					     .topics_count = ntopics ? ntopics : -1,
+					     .allow_auto_topic_creation = false,
+				     }};
+	int rc = KCLIENT_EADDR;
+	const char *p = bootstrap;
+	for (int i = 0; i < CVIEW_MAX_BOOTSTRAP && p; i++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char one[KCLIENT_ADDR_MAX];
+		snprintf(one, sizeof(one), "%.*s", (int)len, p);
+		p = end ? end + 1 : NULL;
+		kclient_deinit(&cv->cv_boot);
+		union kp_response_body resp;
+		rc = kclient_init(&cv->cv_boot, one, cv->cv_timeout_ms);
+		if (rc == 0)
+			rc = kclient_connect(&cv->cv_boot);
+		if (rc == 0)
+			rc = kclient_call(&cv->cv_boot, KP_API_METADATA, CVIEW_METADATA_VERSION,
+					  &req, &resp);
+		if (rc < 0) {
+			fprintf(stderr, "%sno metadata from bootstrap server %s: %s\n",
+				cv->cv_prefix, one, kclient_errmsg(&cv->cv_boot));
+			continue;
+		}
+		kclient_close(&cv->cv_boot);
+		cv->cv_md = resp.metadata;
+		cv->cv_have_md = true;
+		snprintf(cv->cv_boot_addr, sizeof(cv->cv_boot_addr), "%s", one);
+		rc = cview_take_brokers(cv);
+		if (rc < 0)
+			fprintf(stderr, "%sout of memory\n", cv->cv_prefix);
+		return rc;
+	}
+	return rc;
+}
+
+int cview_ask_all(struct cview *cv, int16_t api_key, const union kp_request_body *req)
+{
+	RL_ASSERT(cv->cv_have_md);
+	const char *api = kp_api_name(api_key);
+	cv->cv_nanswered = 0;
+	for (int32_t i = 0; i < cv->cv_nbrokers; i++) {
+		struct cview_broker *cb = &cv->cv_brokers[i];
+		kclient_deinit(&cb->cb_conn);
+		cb->cb_answered = false;
+		int rc = kclient_init(&cb->cb_conn, cb->cb_addr, cv->cv_timeout_ms);
+		if (rc == 0)
+			rc = kclient_connect(&cb->cb_conn);
+		if (rc == 0)
+			rc = kclient_call(&cb->cb_conn, api_key, 0, req, &cb->cb_resp);
+		kclient_close(&cb->cb_conn);
+		if (rc < 0) {
+			fprintf(stderr, "%sbroker %" PRId32 " did not answer: %s\n", cv->cv_prefix,
+				cb->cb_id, kclient_errmsg(&cb->cb_conn));
+			continue;
+		}
+		/* Both private answers start with error_code (kp_replog.h). */
+		int16_t err = api_key == KP_API_REPLOG_DESCRIBE_REPLICAS
+				      ? cb->cb_resp.replog_describe_replicas.error_code
+			      : api_key == KP_API_REPLOG_LIST_DISCARDED
+				      ? cb->cb_resp.replog_list_discarded.error_code
+				      : 0;
+		if (err != 0) {
+			fprintf(stderr,
+				"%sbroker %" PRId32 " at %s refused the %s request: %s (%d)\n",
+				cv->cv_prefix, cb->cb_id, cb->cb_addr, api, kp_error_name(err),
+				err);
+			continue;
+		}
+		cb->cb_answered = true;
+		cv->cv_nanswered++;
+	}
+	return cv->cv_nanswered;
+}
+
+const struct cview_broker *cview_broker(const struct cview *cv, int32_t id)
+{
+	int32_t lo = 0, hi = cv->cv_nbrokers;
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+		if (cv->cv_brokers[mid].cb_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < cv->cv_nbrokers && cv->cv_brokers[lo].cb_id == id ? &cv->cv_brokers[lo] : NULL;
+}
+
+void cview_format_time(char *buf, size_t cap, int64_t ms)
+{
+	int64_t sec = ms / 1000, rem = ms % 1000;
+	if (rem < 0) {
+		rem += 1000;
+		sec--;
+	}
+	time_t t = (time_t)sec;
+	struct tm tm;
+	size_t n = 0;
+	if (gmtime_r(&t, &tm))
+		n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0) {
+		snprintf(buf, cap, "%" PRId64 "ms", ms);
+		return;
+	}
+	snprintf(buf + n, cap - n, ".%03dZ", (int)rem);
+}
+
+void cview_format_ids(char *buf, size_t cap, const int32_t *ids, int32_t count)
+{
+	RL_ASSERT(cap >= 4);
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int32_t i = 0; i < count; i++) {
+		int w = snprintf(buf + len, cap - len, "%s%" PRId32, i ? "," : "", ids[i]);
+		if (w < 0 || (size_t)w >= cap - len) {
+			snprintf(buf + (cap - 4), 4, "...");
+			return;
+		}
+		len += (size_t)w;
+	}
+}

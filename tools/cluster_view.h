@@ -1,0 +1,85 @@
+/*
+ * cluster_view — the cluster as the online `replog` commands see it: the
+ * --bootstrap-server list and --timeout-ms options, one Metadata answer
+ * (from the first bootstrap server that gives one), the table of live
+ * brokers it names, and one request asked of every one of them, each
+ * answer kept beside the broker that gave it. Prefix cview_*.
+ *
+ * What it owns: the connections (kclient, one per broker, plus the
+ * bootstrap one), and thereby every decoded answer; they live until
+ * cview_deinit(). Brokers are asked one after the other, each within its
+ * own --timeout-ms budget, so a run is bounded by (bootstrap servers tried
+ * + brokers) x timeout.
+ *
+ * Reporting: every broker that does not answer is reported on stderr, one
+ * line each, prefixed with the command's name and naming the broker and the
+ * cause; the caller decides what that means for its exit code.
+ */
+#ifndef REPLOG_CLUSTER_VIEW_H
+#define REPLOG_CLUSTER_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kclient.h"
+
+#define CVIEW_DEFAULT_BOOTSTRAP "127.0.0.1:9092"
+#define CVIEW_METADATA_VERSION	7 /* leader epochs, offline replicas */
+#define CVIEW_MAX_BROKERS	1024
+#define CVIEW_MAX_BOOTSTRAP	64
+#define CVIEW_MAX_TOPICS	256 /* --topic given at most this often */
+
+struct cview_broker {
+	int32_t cb_id;
+	char cb_addr[KCLIENT_ADDR_MAX]; /* "host:port" from the Metadata answer */
+	struct kclient cb_conn;		/* owned; holds cb_resp's memory */
+	bool cb_answered;
+	union kp_response_body cb_resp; /* valid when cb_answered */
+};
+
+struct cview {
+	const char *cv_prefix; /* borrowed: "replog topics describe: " */
+	int cv_timeout_ms;
+	struct kclient cv_boot; /* owned: the bootstrap connection that answered */
+	char cv_boot_addr[KCLIENT_ADDR_MAX];
+	bool cv_have_md;
+	struct kp_metadata_response cv_md; /* views into cv_boot's memory */
+	struct cview_broker *cv_brokers;   /* owned: cv_md's brokers, by id */
+	int32_t cv_nbrokers;
+	int32_t cv_nanswered; /* of the last cview_ask_all() */
+};
+
+/* prefix must outlive cv. */
+void cview_init(struct cview *cv, const char *prefix, int timeout_ms);
+void cview_deinit(struct cview *cv);
+
+/* Check a --bootstrap-server value: 1..CVIEW_MAX_BOOTSTRAP comma-separated
+ * HOST:PORT. Returns 0, or KCLIENT_EADDR with the offending piece in why. */
+int cview_check_bootstrap(const char *list, char *why, size_t why_cap);
+
+/* Parse a --timeout-ms value (1..KCLIENT_MAX_TIMEOUT_MS). 0 or -EINVAL. */
+int cview_parse_timeout(const char *s, int *timeout_ms);
+
+/* Metadata (CVIEW_METADATA_VERSION, never creating topics) for `topics`
+ * (ntopics 0 = every topic), from the first server of the comma-separated
+ * `bootstrap` list that answers; each one that does not is reported.
+ * Fills cv_md and cv_brokers. Returns 0, or the last server's error when
+ * none answered. */
+int cview_metadata(struct cview *cv, const char *bootstrap, char *const *topics, int ntopics);
+
+/* Ask every broker in cv_brokers (api_key, version 0, req); each one that
+ * does not answer, or answers with a top-level error, is reported.
+ * Returns how many answered (also in cv_nanswered). */
+int cview_ask_all(struct cview *cv, int16_t api_key, const union kp_request_body *req);
+
+/* The broker with that id in the Metadata answer, or NULL (not alive). */
+const struct cview_broker *cview_broker(const struct cview *cv, int32_t id);
+
+/* "2023-11-14T22:13:20.000Z" (ISO-8601 UTC, milliseconds). */
+void cview_format_time(char *buf, size_t cap, int64_t ms);
+
+/* "1,2,3" into buf (truncated with "..." if it does not fit). */
+void cview_format_ids(char *buf, size_t cap, const int32_t *ids, int32_t count);
+
+#endif
