@@ -90,6 +90,13 @@ static int fetch_check(struct broker *b, const struct fetch_part *fp, struct par
 	*out = p;
 	if (!p)
 		return err;
+	/* A new leader's HW starts where it learned it, possibly below what
+	 * the previous leader showed: consumers wait (retriable) until it
+	 * reaches the start of this epoch, as ListOffsets does (KIP-207). */
+	if (!fetch_is_replica(fp) && p->pt_hw < p->pt_isr.ip_epoch_start) {
+		*out = NULL;
+		return KP_ERR_LEADER_NOT_AVAILABLE;
+	}
 	int64_t off = fp->fp_req->fetch_offset;
 	if (off < plog_start_offset(p->pt_log) || off > plog_end_offset(p->pt_log))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;

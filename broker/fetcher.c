@@ -454,8 +454,14 @@ static void fetcher_fetch_done(void *ctx, int err, const union kp_response_body 
 static bool fetcher_send_fetch(struct fetcher *f)
 {
 	int n = 0;
-	for (struct partition *p = f->f_parts; p; p = p->pt_fetch_next)
-		n += p->pt_fetch_state == PFS_FETCH && !p->pt_fetch_waiting;
+	for (struct partition *p = f->f_parts; p; p = p->pt_fetch_next) {
+		/* One fetch covers every partition: while one still makes what
+		 * it copied durable, wait for it (a few ms) rather than leave it
+		 * behind a long poll held open by idle partitions. */
+		if (p->pt_fetch_state == PFS_FETCH && p->pt_fetch_waiting)
+			return false;
+		n += p->pt_fetch_state == PFS_FETCH;
+	}
 	if (n == 0)
 		return false;
 	struct fetcher_req *r = fetcher_req_new(f, n);
@@ -468,7 +474,7 @@ static bool fetcher_send_fetch(struct fetcher *f)
 	}
 	int k = 0;
 	for (struct partition *p = f->f_parts; p; p = p->pt_fetch_next) {
-		if (p->pt_fetch_state != PFS_FETCH || p->pt_fetch_waiting)
+		if (p->pt_fetch_state != PFS_FETCH)
 			continue;
 		struct fetcher_sent *s = &r->fr_sent[k];
 		snprintf(s->fs_topic, sizeof(s->fs_topic), "%s", p->pt_topic->tp_name);

@@ -1089,20 +1089,9 @@ class KafkaConn:
 
 def _decode_apiversions_v3(body):
     """ApiVersions v3 response body (compact array, tagged fields)."""
-    r = Reader(body)
+    r = _CompactReader(body)  # defined below, with the private APIs' decoders
     out = {"error_code": r.i16()}
-
-    def uv():
-        shift, n = 0, 0
-        for _ in range(5):
-            c = r.b[r.i]
-            r.i += 1
-            n |= (c & 0x7F) << shift
-            if not c & 0x80:
-                return n
-            shift += 7
-        raise ValueError("uvarint too long")
-
+    uv = r.uvarint
     n = uv() - 1
     keys = {}
     for _ in range(max(n, 0)):
@@ -1121,3 +1110,108 @@ def log_end(broker, topic, partition=0):
     assert p["error_code"] == 0, p
     return p["offset"]
 
+
+# ---- replog's private ReplogDescribeReplicas (added for test_replication.py) ----
+#
+# Additive: nothing above uses these. ReplogDescribeReplicas (API key 10003,
+# v0, flexible: compact strings/arrays, tagged fields; layout in
+# client/kp_replog.c) is answered by every broker about the replicas it
+# holds, followers included: role, leader, epochs, log start/end, flushed
+# offset, HW, ISR/ELR as that replica knows them, the leader's view of each
+# follower, and how many discards it recorded.
+
+API_REPLOG_DESCRIBE_REPLICAS = 10003
+REPLOG_ROLES = {0: "none", 1: "leader", 2: "follower"}
+
+
+class _CompactReader(Reader):
+    def uvarint(self):
+        shift, n = 0, 0
+        for _ in range(10):
+            c = self.b[self.i]
+            self.i += 1
+            n |= (c & 0x7F) << shift
+            if not c & 0x80:
+                return n
+            shift += 7
+        raise ValueError("uvarint too long")
+
+    def cstring(self):
+        n = self.uvarint() - 1
+        if n < 0:
+            return None
+        s = bytes(self.b[self.i:self.i + n]).decode()
+        self.i += n
+        return s
+
+    def carray(self, fn):
+        n = self.uvarint() - 1
+        if n < 0:
+            return None
+        return [fn(self) for _ in range(n)]
+
+    def tags(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.i += self.uvarint()
+
+
+def describe_replicas_body(topics=None):
+    """topics None = every topic; else {name: [partitions] or None}."""
+    if topics is None:
+        return b"\x00" + b"\x00"
+    body = uvarint(len(topics) + 1)
+    for name, parts in topics.items():
+        body += cstr(name)
+        body += b"\x00" if parts is None else (
+            uvarint(len(parts) + 1) + b"".join(struct.pack(">i", p) for p in parts))
+        body += b"\x00"
+    return body + b"\x00"
+
+
+def decode_describe_replicas(body):
+    r = _CompactReader(body)
+    out = {"error_code": r.i16(), "broker_id": r.i32()}
+
+    def follower(r):
+        f = {"replica_id": r.i32(), "log_end_offset": r.i64(), "caught_up_ms_ago": r.i64()}
+        r.tags()
+        return f
+
+    def replica(r):
+        p = {"partition_index": r.i32(), "role": REPLOG_ROLES.get(r.i8(), "unknown"),
+             "leader_id": r.i32(), "leader_epoch": r.i32(), "partition_epoch": r.i32(),
+             "log_start_offset": r.i64(), "log_end_offset": r.i64(),
+             "flushed_offset": r.i64(), "high_watermark": r.i64(),
+             "replicas": r.carray(lambda r: r.i32()), "isr": r.carray(lambda r: r.i32()),
+             "elr": r.carray(lambda r: r.i32()), "followers": r.carray(follower),
+             "discarded_events": r.i32(), "discarded_records": r.i64(),
+             "error_code": r.i16()}
+        r.tags()
+        return p
+
+    def topic(r):
+        t = {"name": r.cstring(), "partitions": r.carray(replica)}
+        r.tags()
+        return t
+
+    out["topics"] = r.carray(topic)
+    r.tags()
+    assert r.done(), "trailing bytes in a ReplogDescribeReplicas response"
+    return out
+
+
+def describe_replicas(broker, topic=None, partition=None, timeout_s=5.0):
+    """This broker's view of its replicas: {(topic, partition): {...}} (see
+    decode_describe_replicas), or the one entry when topic and partition
+    are given (None if the broker holds no such replica)."""
+    want = None if topic is None else {topic: None if partition is None else [partition]}
+    with broker.conn(timeout_s=timeout_s) as c:
+        resp = decode_describe_replicas(c.request(API_REPLOG_DESCRIBE_REPLICAS, 0,
+                                                  describe_replicas_body(want), flexible=True))
+    assert resp["error_code"] == 0, resp
+    out = {(t["name"], p["partition_index"]): p for t in resp["topics"]
+           for p in t["partitions"]}
+    if topic is not None and partition is not None:
+        return out.get((topic, partition))
+    return out
