@@ -689,6 +689,9 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 		     NULL);
 		ctl_stage(c, rec, meta_rec_shutdown(rec, b->mb_id));
 		ctl_broker_gone(c, b->mb_id, true);
+	} else if (req->want_shutdown) {
+		/* Leaderships nobody could take at first: maybe someone can now. */
+		ctl_broker_gone(c, b->mb_id, true);
 	} else if (b->mb_fenced && !s->cs_shutdown && req->metadata_offset > b->mb_epoch) {
 		/* Caught up with the metadata up to its own registration. */
 		ctl_stage(c, rec, meta_rec_unfence(rec, b->mb_id));
@@ -969,8 +972,12 @@ int ctl_start(struct broker *b, struct controller **out)
 		free(c);
 		return -1;
 	}
-	/* The previous incarnation's leases end within a session timeout. */
+	/* The previous incarnation's leases end within a session timeout; a
+	 * broker that never heartbeats again is fenced one session from now. */
 	c->ct_elect_after_ms = ctl_now(c) + b->b_cfg.bc_session_timeout_ms;
+	for (int i = 0; i < c->ct_image.mi_nbrokers; i++)
+		if (c->ct_image.mi_brokers[i].mb_registered)
+			(void)ctl_session(c, c->ct_image.mi_brokers[i].mb_id);
 	c->ct_last_preferred_ms = ctl_now(c);
 	srand((unsigned)ctl_wall_ms());
 	c->ct_rotation = (uint32_t)rand();
