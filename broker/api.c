@@ -57,10 +57,10 @@ int api_advertise(struct kreq *rq, struct kp_apiversions_api_version **out)
 	int k = 0;
 	for (int i = 0; i < n; i++)
 		if (!t[i].ae_internal)
-			(*out)[k++] = (struct kp_apiversions_api_version){
-				.api_key = t[i].ae_key,
-				.min_version = t[i].ae_min,
-				.max_version = t[i].ae_max};
+			(*out)[k++] =
+				(struct kp_apiversions_api_version){.api_key = t[i].ae_key,
+								    .min_version = t[i].ae_min,
+								    .max_version = t[i].ae_max};
 	return k;
 }
 
@@ -213,6 +213,97 @@ void api_dispatch(struct broker *b, struct kreq *rq)
 		}
 	}
 	e->ae_fn(b, rq);
+}
+
+struct api_topics_wait {
+	struct cluster_meta_wait tw_wait;
+	struct kreq *tw_rq;
+	const struct kp_str *tw_names;
+	int32_t tw_n;
+	int64_t tw_deadline_ms;
+	bool tw_waiting;
+	bool tw_hold;
+	void (*tw_done)(struct broker *b, struct kreq *rq);
+};
+
+static bool api_topics_ready(struct broker *b, const struct api_topics_wait *tw)
+{
+	for (int32_t i = 0; i < tw->tw_n; i++) {
+		struct kp_str name = tw->tw_names[i];
+		const struct meta_topic *t = meta_topic(cluster_image(b), name.ptr, name.len);
+		char why[256];
+		if (!t) {
+			if (name.len > 0 && topics_valid_name(name.ptr, name.len, why, sizeof(why)))
+				return false;
+			continue;
+		}
+		for (int32_t p = 0; p < t->mt_npartitions; p++)
+			if (t->mt_parts[p].mp_leader < 0)
+				return false;
+	}
+	return true;
+}
+
+static void api_topics_end(struct kreq *rq, struct api_topics_wait *tw)
+{
+	if (tw->tw_hold)
+		conn_release(rq->rq_conn);
+	kreq_unref(rq); /* the wait's reference */
+}
+
+static void api_topics_woken(struct cluster_meta_wait *w)
+{
+	struct api_topics_wait *tw = w->cmw_ctx;
+	struct kreq *rq = tw->tw_rq;
+	struct broker *b = rq->rq_conn->cn_broker;
+	tw->tw_waiting = false;
+	if (!rq->rq_orphan && rq->rq_state == KREQ_WORKING) {
+		int64_t left = tw->tw_deadline_ms - b->b_reactor.re_now_ms;
+		if (left > 0 && !api_topics_ready(b, tw)) {
+			tw->tw_waiting = true;
+			cluster_wait_metadata(b, &tw->tw_wait, left);
+			return;
+		}
+		rq->rq_cancel = NULL;
+		rq->rq_handler_state = NULL;
+		tw->tw_done(b, rq);
+	}
+	api_topics_end(rq, tw);
+}
+
+/* The connection closed while waiting. */
+static void api_topics_cancel(struct kreq *rq)
+{
+	struct api_topics_wait *tw = rq->rq_handler_state;
+	if (!tw || !tw->tw_waiting)
+		return;
+	tw->tw_waiting = false;
+	cluster_cancel_wait(rq->rq_conn->cn_broker, &tw->tw_wait);
+	api_topics_end(rq, tw);
+}
+
+bool api_wait_topics(struct broker *b, struct kreq *rq, const struct kp_str *names, int32_t n,
+		     int64_t timeout_ms, bool hold, void (*done)(struct broker *b, struct kreq *rq))
+{
+	struct api_topics_wait *tw = kreq_alloc(rq, 1, sizeof(*tw));
+	if (!tw)
+		return false;
+	*tw = (struct api_topics_wait){.tw_rq = rq,
+				       .tw_names = names,
+				       .tw_n = n,
+				       .tw_deadline_ms = b->b_reactor.re_now_ms + timeout_ms,
+				       .tw_waiting = true,
+				       .tw_hold = hold,
+				       .tw_done = done};
+	tw->tw_wait.cmw_done = api_topics_woken;
+	tw->tw_wait.cmw_ctx = tw;
+	rq->rq_handler_state = tw;
+	rq->rq_cancel = api_topics_cancel;
+	kreq_ref(rq);
+	if (hold)
+		conn_hold(rq->rq_conn);
+	cluster_wait_metadata(b, &tw->tw_wait, timeout_ms);
+	return true;
 }
 
 bool api_auto_create(struct broker *b, const char *name, int len)

@@ -20,6 +20,7 @@
 struct broker;
 struct kreq;
 struct kp_apiversions_api_version;
+struct kp_str;
 
 /* At most this many discarded-write entries in one ListDiscarded answer. */
 #define REPLOG_DISCARDED_MAX 2000
@@ -76,5 +77,15 @@ struct partition *api_leader_partition(struct broker *b, const char *name, int l
 /* Ask for an unknown topic to be created, if auto_create_topics allows.
  * Returns true when a creation was requested. */
 bool api_auto_create(struct broker *b, const char *name, int len);
+
+/* Wait, at most timeout_ms, until every validly named topic of `names`
+ * (count n) exists with a leader for each partition, then call done(b, rq)
+ * — unless the connection closed meanwhile. With hold, later requests of
+ * the connection wait too (nothing overtakes this one). Uses
+ * rq_handler_state and rq_cancel until done runs. Returns false when it
+ * cannot wait (no memory): the caller goes on at once. */
+bool api_wait_topics(struct broker *b, struct kreq *rq, const struct kp_str *names, int32_t n,
+		     int64_t timeout_ms, bool hold,
+		     void (*done)(struct broker *b, struct kreq *rq));
 
 #endif

@@ -49,13 +49,6 @@ void api_versions_handle(struct broker *b, struct kreq *rq)
 
 #define METADATA_CREATE_WAIT_MS 3000
 
-struct metadata_state {
-	struct cluster_meta_wait ms_wait;
-	struct kreq *ms_rq;
-	int64_t ms_deadline_ms;
-	bool ms_waiting;
-};
-
 static int metadata_fill_partitions(struct broker *b, struct kreq *rq,
 				    struct kp_metadata_response_topic *out,
 				    const struct meta_topic *t)
@@ -144,26 +137,6 @@ static bool metadata_fill_brokers(struct broker *b, struct kreq *rq, struct kp_m
 	return true;
 }
 
-/* Every requested topic known, with a leader for each partition? */
-static bool metadata_complete(struct broker *b, const struct kp_metadata_request *req)
-{
-	const struct meta_image *mi = cluster_image(b);
-	for (int32_t i = 0; i < req->topics_count; i++) {
-		struct kp_str name = req->topics[i].name;
-		const struct meta_topic *t = meta_topic(mi, name.ptr, name.len);
-		char why[256];
-		if (!t) {
-			if (name.len > 0 && topics_valid_name(name.ptr, name.len, why, sizeof(why)))
-				return false;
-			continue;
-		}
-		for (int32_t p = 0; p < t->mt_npartitions; p++)
-			if (t->mt_parts[p].mp_leader < 0)
-				return false;
-	}
-	return true;
-}
-
 static void metadata_answer(struct broker *b, struct kreq *rq)
 {
 	const struct kp_metadata_request *req = &rq->rq_body.metadata;
@@ -204,34 +177,6 @@ static void metadata_answer(struct broker *b, struct kreq *rq)
 	kreq_respond(rq, &resp);
 }
 
-static void metadata_woken(struct cluster_meta_wait *w)
-{
-	struct metadata_state *ms = w->cmw_ctx;
-	struct kreq *rq = ms->ms_rq;
-	struct broker *b = rq->rq_conn->cn_broker;
-	ms->ms_waiting = false;
-	if (!rq->rq_orphan && rq->rq_state == KREQ_WORKING) {
-		int64_t left = ms->ms_deadline_ms - b->b_reactor.re_now_ms;
-		if (left > 0 && !metadata_complete(b, &rq->rq_body.metadata)) {
-			ms->ms_waiting = true;
-			cluster_wait_metadata(b, &ms->ms_wait, left);
-			return;
-		}
-		metadata_answer(b, rq);
-	}
-	kreq_unref(rq); /* the wait's reference */
-}
-
-static void metadata_cancel(struct kreq *rq)
-{
-	struct metadata_state *ms = rq->rq_handler_state;
-	if (!ms || !ms->ms_waiting)
-		return;
-	ms->ms_waiting = false;
-	cluster_cancel_wait(rq->rq_conn->cn_broker, &ms->ms_wait);
-	kreq_unref(rq);
-}
-
 void metadata_handle(struct broker *b, struct kreq *rq)
 {
 	const struct kp_metadata_request *req = &rq->rq_body.metadata;
@@ -246,19 +191,15 @@ void metadata_handle(struct broker *b, struct kreq *rq)
 				wait = true;
 		}
 	}
-	struct metadata_state *ms = wait ? kreq_alloc(rq, 1, sizeof(*ms)) : NULL;
-	if (ms) {
+	struct kp_str *names =
+		wait ? kreq_alloc(rq, (size_t)req->topics_count, sizeof(*names)) : NULL;
+	if (names) {
 		/* Answer when the new topics have leaders (or at the deadline). */
-		ms->ms_rq = rq;
-		ms->ms_deadline_ms = b->b_reactor.re_now_ms + METADATA_CREATE_WAIT_MS;
-		ms->ms_wait.cmw_done = metadata_woken;
-		ms->ms_wait.cmw_ctx = ms;
-		ms->ms_waiting = true;
-		rq->rq_handler_state = ms;
-		rq->rq_cancel = metadata_cancel;
-		kreq_ref(rq);
-		cluster_wait_metadata(b, &ms->ms_wait, METADATA_CREATE_WAIT_MS);
-		return;
+		for (int32_t i = 0; i < req->topics_count; i++)
+			names[i] = req->topics[i].name;
+		if (api_wait_topics(b, rq, names, req->topics_count, METADATA_CREATE_WAIT_MS, false,
+				    metadata_answer))
+			return;
 	}
 	metadata_answer(b, rq);
 }

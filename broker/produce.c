@@ -293,81 +293,20 @@ static bool produce_needs_topics(struct broker *b, const struct kp_produce_reque
 	return wait;
 }
 
-struct produce_create_wait {
-	struct cluster_meta_wait pw_wait;
-	struct kreq *pw_rq;
-	int64_t pw_deadline_ms;
-	bool pw_waiting;
-};
-
-static bool produce_topics_ready(struct broker *b, const struct kp_produce_request *req)
-{
-	for (int32_t i = 0; i < req->topic_data_count; i++) {
-		struct kp_str name = req->topic_data[i].name;
-		const struct meta_topic *t = meta_topic(cluster_image(b), name.ptr, name.len);
-		char why[256];
-		if (!t) {
-			if (name.len > 0 && topics_valid_name(name.ptr, name.len, why, sizeof(why)))
-				return false;
-			continue;
-		}
-		for (int32_t p = 0; p < t->mt_npartitions; p++)
-			if (t->mt_parts[p].mp_leader < 0)
-				return false;
-	}
-	return true;
-}
-
-static void produce_created(struct cluster_meta_wait *w)
-{
-	struct produce_create_wait *pw = w->cmw_ctx;
-	struct kreq *rq = pw->pw_rq;
-	struct broker *b = rq->rq_conn->cn_broker;
-	pw->pw_waiting = false;
-	if (!rq->rq_orphan && rq->rq_state == KREQ_WORKING) {
-		int64_t left = pw->pw_deadline_ms - b->b_reactor.re_now_ms;
-		if (left > 0 && !produce_topics_ready(b, &rq->rq_body.produce)) {
-			pw->pw_waiting = true;
-			cluster_wait_metadata(b, &pw->pw_wait, left);
-			return;
-		}
-		rq->rq_cancel = NULL;
-		produce_run(b, rq);
-	}
-	conn_release(rq->rq_conn);
-	kreq_unref(rq); /* the wait's reference */
-}
-
-static void produce_cancel_wait(struct kreq *rq)
-{
-	struct produce_create_wait *pw = rq->rq_handler_state;
-	if (!pw || !pw->pw_waiting)
-		return;
-	pw->pw_waiting = false;
-	cluster_cancel_wait(rq->rq_conn->cn_broker, &pw->pw_wait);
-	conn_release(rq->rq_conn);
-	kreq_unref(rq);
-}
-
 void produce_handle(struct broker *b, struct kreq *rq)
 {
 	/* Topics created on first use (auto_create_topics): wait for them
 	 * (bounded) so the first produce succeeds, as Kafka users expect. */
-	if (produce_needs_topics(b, &rq->rq_body.produce)) {
-		struct produce_create_wait *pw = kreq_alloc(rq, 1, sizeof(*pw));
-		if (pw) {
-			pw->pw_rq = rq;
-			pw->pw_deadline_ms = b->b_reactor.re_now_ms + PRODUCE_CREATE_WAIT_MS;
-			pw->pw_wait.cmw_done = produce_created;
-			pw->pw_wait.cmw_ctx = pw;
-			pw->pw_waiting = true;
-			rq->rq_handler_state = pw;
-			rq->rq_cancel = produce_cancel_wait;
-			kreq_ref(rq);
-			conn_hold(rq->rq_conn); /* later requests must not overtake it */
-			cluster_wait_metadata(b, &pw->pw_wait, PRODUCE_CREATE_WAIT_MS);
+	const struct kp_produce_request *req = &rq->rq_body.produce;
+	if (produce_needs_topics(b, req)) {
+		struct kp_str *names =
+			kreq_alloc(rq, (size_t)req->topic_data_count, sizeof(*names));
+		for (int32_t i = 0; names && i < req->topic_data_count; i++)
+			names[i] = req->topic_data[i].name;
+		/* Held: later requests must not overtake it. */
+		if (names && api_wait_topics(b, rq, names, req->topic_data_count,
+					     PRODUCE_CREATE_WAIT_MS, true, produce_run))
 			return;
-		}
 	}
 	produce_run(b, rq);
 }

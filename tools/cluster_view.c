@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ int cview_check_bootstrap(const char *list, char *why, size_t why_cap)
 	return KCLIENT_EADDR;
 }
 
-int cview_parse_timeout(const char *s, int *timeout_ms)
+static int cview_parse_timeout(const char *s, int *timeout_ms)
 {
 	char *end;
 	errno = 0;
@@ -77,6 +78,69 @@ int cview_parse_timeout(const char *s, int *timeout_ms)
 		return -EINVAL;
 	*timeout_ms = (int)v;
 	return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static int cview_usage_error(const struct cview_cli *cli,
+								   const char *fmt, ...)
+{
+	va_list ap;
+	fputs(cli->cc_prefix, stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", cli->cc_name);
+	return 2;
+}
+
+int cview_parse_args(int argc, char **argv, const struct cview_cli *cli, struct cview_args *a)
+{
+	*a = (struct cview_args){.ca_bootstrap = CVIEW_DEFAULT_BOOTSTRAP,
+				 .ca_timeout_ms = KCLIENT_DEFAULT_TIMEOUT_MS};
+	int c;
+	char why[256];
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, CVIEW_SHORT_OPTIONS, cli->cc_options, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (cview_check_bootstrap(optarg, why, sizeof(why)) < 0)
+				return cview_usage_error(cli, "--bootstrap-server: %s", why);
+			a->ca_bootstrap = optarg;
+			break;
+		case 't':
+			if (optarg[0] == '\0')
+				return cview_usage_error(cli, "%s", "--topic: empty topic name");
+			if (a->ca_ntopics >= CVIEW_MAX_TOPICS)
+				return cview_usage_error(cli, "--topic: at most %d topics",
+							 CVIEW_MAX_TOPICS);
+			a->ca_topics[a->ca_ntopics++] = optarg;
+			break;
+		case CVIEW_OPT_TIMEOUT:
+			if (cview_parse_timeout(optarg, &a->ca_timeout_ms) < 0)
+				return cview_usage_error(
+					cli,
+					"--timeout-ms '%s': expected milliseconds from 1 to %d",
+					optarg, KCLIENT_MAX_TIMEOUT_MS);
+			break;
+		case 'h':
+			fputs(cli->cc_help, stdout);
+			return 0;
+		case ':':
+			return cview_usage_error(cli, "option '%s' needs a value",
+						 argv[optind - 1]);
+		default:
+			if (c >= CVIEW_OPT_EXTRA && cli->cc_extra) {
+				cli->cc_extra(c, cli->cc_ctx);
+				break;
+			}
+			if (optopt > 0 && optopt < 256)
+				return cview_usage_error(cli, "unknown option '-%c'", optopt);
+			return cview_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cview_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	return -1;
 }
 
 static int cview_cmp_broker(const void *a, const void *b)

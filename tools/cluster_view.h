@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <getopt.h>
+
 #include "kclient.h"
 
 #define CVIEW_DEFAULT_BOOTSTRAP "127.0.0.1:9092"
@@ -58,8 +60,41 @@ void cview_deinit(struct cview *cv);
  * HOST:PORT. Returns 0, or KCLIENT_EADDR with the offending piece in why. */
 int cview_check_bootstrap(const char *list, char *why, size_t why_cap);
 
-/* Parse a --timeout-ms value (1..KCLIENT_MAX_TIMEOUT_MS). 0 or -EINVAL. */
-int cview_parse_timeout(const char *s, int *timeout_ms);
+/* ---- the options every online command shares ---------------------------- */
+
+struct cview_args {
+	const char *ca_bootstrap; /* --bootstrap-server (default CVIEW_DEFAULT_BOOTSTRAP) */
+	char *ca_topics[CVIEW_MAX_TOPICS]; /* --topic, borrowed from argv */
+	int ca_ntopics;
+	int ca_timeout_ms; /* --timeout-ms (default KCLIENT_DEFAULT_TIMEOUT_MS) */
+};
+
+/* getopt_long values: --timeout-ms, then the command's own long options. */
+enum { CVIEW_OPT_TIMEOUT = 256, CVIEW_OPT_EXTRA };
+
+#define CVIEW_SHORT_OPTIONS ":b:t:h"
+/* clang-format off */
+#define CVIEW_LONG_OPTIONS                                                \
+	{"bootstrap-server", required_argument, NULL, 'b'},               \
+	{"topic", required_argument, NULL, 't'},                          \
+	{"timeout-ms", required_argument, NULL, CVIEW_OPT_TIMEOUT},       \
+	{"help", no_argument, NULL, 'h'}
+/* clang-format on */
+
+struct cview_cli {
+	const char *cc_prefix;		 /* "replog discarded: ", for errors */
+	const char *cc_name;		 /* "replog discarded", for "Try '... --help'" */
+	const char *cc_help;		 /* printed by --help */
+	const struct option *cc_options; /* CVIEW_LONG_OPTIONS, the command's own, {0} */
+	/* A long option of the command's own (>= CVIEW_OPT_EXTRA). */
+	void (*cc_extra)(int opt, void *ctx);
+	void *cc_ctx;
+};
+
+/* Parse argv (argv[0] is the command). Returns -1 to go on, or the exit
+ * code to return now: 0 after --help, 2 after a usage error (reported on
+ * stderr with a pointer to --help). */
+int cview_parse_args(int argc, char **argv, const struct cview_cli *cli, struct cview_args *a);
 
 /* Metadata (CVIEW_METADATA_VERSION, never creating topics) for `topics`
  * (ntopics 0 = every topic), from the first server of the comma-separated

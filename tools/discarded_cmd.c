@@ -108,79 +108,10 @@ const char discarded_help[] =
 	"    Then, on broker 2's host, the records themselves:\n"
 	"      replog dump-log --discarded -d /var/lib/replog/2/orders-0\n";
 
-struct discarded_opts {
-	const char *do_bootstrap;
-	char *do_topics[CVIEW_MAX_TOPICS]; /* borrowed from argv */
-	int do_ntopics;
-	int do_timeout_ms;
-};
-
-__attribute__((format(printf, 1, 2))) static int discarded_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs(DISCARDED_PREFIX, stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'replog discarded --help' for more information.\n", stderr);
-	return DISCARDED_EXIT_USAGE;
-}
-
-enum {
-	DISCARDED_OPT_TIMEOUT = 256,
-};
-
 static const struct option discarded_long_options[] = {
-	{"bootstrap-server", required_argument, NULL, 'b'},
-	{"topic", required_argument, NULL, 't'},
-	{"timeout-ms", required_argument, NULL, DISCARDED_OPT_TIMEOUT},
-	{"help", no_argument, NULL, 'h'},
+	CVIEW_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
-
-/* Returns -1 to go on, or the exit code to return now. */
-static int discarded_parse_args(int argc, char **argv, struct discarded_opts *o)
-{
-	int c;
-	char why[256];
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":b:t:h", discarded_long_options, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (cview_check_bootstrap(optarg, why, sizeof(why)) < 0)
-				return discarded_usage_error("--bootstrap-server: %s", why);
-			o->do_bootstrap = optarg;
-			break;
-		case 't':
-			if (optarg[0] == '\0')
-				return discarded_usage_error("%s", "--topic: empty topic name");
-			if (o->do_ntopics >= CVIEW_MAX_TOPICS)
-				return discarded_usage_error("--topic: at most %d topics",
-							     CVIEW_MAX_TOPICS);
-			o->do_topics[o->do_ntopics++] = optarg;
-			break;
-		case DISCARDED_OPT_TIMEOUT:
-			if (cview_parse_timeout(optarg, &o->do_timeout_ms) < 0)
-				return discarded_usage_error(
-					"--timeout-ms '%s': expected milliseconds from 1 to %d",
-					optarg, KCLIENT_MAX_TIMEOUT_MS);
-			break;
-		case 'h':
-			fputs(discarded_help, stdout);
-			return DISCARDED_EXIT_OK;
-		case ':':
-			return discarded_usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt > 0 && optopt < 256)
-				return discarded_usage_error("unknown option '-%c'", optopt);
-			return discarded_usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return discarded_usage_error("unexpected argument '%s'", argv[optind]);
-	return -1;
-}
 
 /* One line of the listing: an entry and the broker that holds it. */
 struct discarded_row {
@@ -280,27 +211,27 @@ static int32_t discarded_report_down(const struct cview *cv, int32_t *seen)
 	return nseen;
 }
 
-static int discarded_list(const struct discarded_opts *o)
+static int discarded_list(const struct cview_args *o)
 {
 	struct cview cv;
-	cview_init(&cv, DISCARDED_PREFIX, o->do_timeout_ms);
-	int rc = cview_metadata(&cv, o->do_bootstrap, o->do_topics, o->do_ntopics);
+	cview_init(&cv, DISCARDED_PREFIX, o->ca_timeout_ms);
+	int rc = cview_metadata(&cv, o->ca_bootstrap, o->ca_topics, o->ca_ntopics);
 	if (rc < 0) {
 		fprintf(stderr, DISCARDED_PREFIX "no bootstrap server answered (tried %s)\n",
-			o->do_bootstrap);
+			o->ca_bootstrap);
 		cview_deinit(&cv);
 		return DISCARDED_EXIT_UNREACHABLE;
 	}
 	/* Every named topic must exist. */
-	for (int i = 0; i < o->do_ntopics; i++) {
+	for (int i = 0; i < o->ca_ntopics; i++) {
 		const struct kp_metadata_response_topic *t = NULL;
 		for (int32_t k = 0; k < cv.cv_md.topics_count && !t; k++)
-			if (kp_str_eq_cstr(cv.cv_md.topics[k].name, o->do_topics[i]))
+			if (kp_str_eq_cstr(cv.cv_md.topics[k].name, o->ca_topics[i]))
 				t = &cv.cv_md.topics[k];
 		if (!t || t->error_code != KP_ERR_NONE) {
 			fprintf(stderr,
 				DISCARDED_PREFIX "unknown topic '%s': %s (metadata from %s)\n",
-				o->do_topics[i],
+				o->ca_topics[i],
 				!t || t->error_code == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION
 					? "it does not exist"
 					: kp_error_name(t->error_code),
@@ -311,11 +242,11 @@ static int discarded_list(const struct discarded_opts *o)
 	}
 
 	struct kp_str names[CVIEW_MAX_TOPICS];
-	for (int i = 0; i < o->do_ntopics; i++)
-		names[i] = kp_str_from_cstr(o->do_topics[i]);
+	for (int i = 0; i < o->ca_ntopics; i++)
+		names[i] = kp_str_from_cstr(o->ca_topics[i]);
 	union kp_request_body req = {.replog_list_discarded = {
-					     .topics = o->do_ntopics ? names : NULL,
-					     .topics_count = o->do_ntopics ? o->do_ntopics : -1,
+					     .topics = o->ca_ntopics ? names : NULL,
+					     .topics_count = o->ca_ntopics ? o->ca_ntopics : -1,
 				     }};
 	int answered = cview_ask_all(&cv, KP_API_REPLOG_LIST_DISCARDED, &req);
 	int32_t down[CVIEW_MAX_BROKERS];
@@ -403,9 +334,12 @@ static int discarded_list(const struct discarded_opts *o)
 
 int discarded_main(int argc, char **argv)
 {
-	struct discarded_opts o = {.do_bootstrap = CVIEW_DEFAULT_BOOTSTRAP,
-				   .do_timeout_ms = KCLIENT_DEFAULT_TIMEOUT_MS};
-	int rc = discarded_parse_args(argc, argv, &o);
+	struct cview_cli cli = {.cc_prefix = DISCARDED_PREFIX,
+				.cc_name = "replog discarded",
+				.cc_help = discarded_help,
+				.cc_options = discarded_long_options};
+	struct cview_args o;
+	int rc = cview_parse_args(argc, argv, &cli, &o);
 	if (rc >= 0)
 		return rc;
 	return discarded_list(&o);

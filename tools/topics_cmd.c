@@ -139,89 +139,30 @@ const char topics_help[] =
 	"      replog topics describe --topic orders\n";
 
 struct topics_opts {
-	const char *to_bootstrap;
-	char *to_topics[CVIEW_MAX_TOPICS]; /* borrowed from argv */
-	int to_ntopics;
+	struct cview_args to_args;
 	bool to_under_replicated;
 	bool to_unavailable;
-	int to_timeout_ms;
 };
 
-__attribute__((format(printf, 1, 2))) static int topics_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs(TOPICS_PREFIX, stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'replog topics --help' for more information.\n", stderr);
-	return TOPICS_EXIT_USAGE;
-}
-
 enum {
-	TOPICS_OPT_UNDER = 256,
+	TOPICS_OPT_UNDER = CVIEW_OPT_EXTRA,
 	TOPICS_OPT_UNAVAILABLE,
-	TOPICS_OPT_TIMEOUT,
 };
 
 static const struct option topics_long_options[] = {
-	{"bootstrap-server", required_argument, NULL, 'b'},
-	{"topic", required_argument, NULL, 't'},
+	CVIEW_LONG_OPTIONS,
 	{"under-replicated-partitions", no_argument, NULL, TOPICS_OPT_UNDER},
 	{"unavailable-partitions", no_argument, NULL, TOPICS_OPT_UNAVAILABLE},
-	{"timeout-ms", required_argument, NULL, TOPICS_OPT_TIMEOUT},
-	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
-/* argv[0] is "describe". Returns -1 to go on, or the exit code. */
-static int topics_parse_args(int argc, char **argv, struct topics_opts *o)
+static void topics_extra_option(int opt, void *ctx)
 {
-	int c;
-	char why[256];
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":b:t:h", topics_long_options, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (cview_check_bootstrap(optarg, why, sizeof(why)) < 0)
-				return topics_usage_error("--bootstrap-server: %s", why);
-			o->to_bootstrap = optarg;
-			break;
-		case 't':
-			if (optarg[0] == '\0')
-				return topics_usage_error("%s", "--topic: empty topic name");
-			if (o->to_ntopics >= CVIEW_MAX_TOPICS)
-				return topics_usage_error("--topic: at most %d topics",
-							  CVIEW_MAX_TOPICS);
-			o->to_topics[o->to_ntopics++] = optarg;
-			break;
-		case TOPICS_OPT_UNDER:
-			o->to_under_replicated = true;
-			break;
-		case TOPICS_OPT_UNAVAILABLE:
-			o->to_unavailable = true;
-			break;
-		case TOPICS_OPT_TIMEOUT:
-			if (cview_parse_timeout(optarg, &o->to_timeout_ms) < 0)
-				return topics_usage_error(
-					"--timeout-ms '%s': expected milliseconds from 1 to %d",
-					optarg, KCLIENT_MAX_TIMEOUT_MS);
-			break;
-		case 'h':
-			fputs(topics_help, stdout);
-			return TOPICS_EXIT_OK;
-		case ':':
-			return topics_usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt > 0 && optopt < 256)
-				return topics_usage_error("unknown option '-%c'", optopt);
-			return topics_usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return topics_usage_error("unexpected argument '%s'", argv[optind]);
-	return -1;
+	struct topics_opts *o = ctx;
+	if (opt == TOPICS_OPT_UNDER)
+		o->to_under_replicated = true;
+	else if (opt == TOPICS_OPT_UNAVAILABLE)
+		o->to_unavailable = true;
 }
 
 /* ---- putting the answers together ---------------------------------------- */
@@ -429,8 +370,8 @@ static int topics_cmp_partition(const void *a, const void *b)
 
 static bool topics_named(const struct topics_opts *o, struct kp_str name)
 {
-	for (int i = 0; i < o->to_ntopics; i++)
-		if (kp_str_eq_cstr(name, o->to_topics[i]))
+	for (int i = 0; i < o->to_args.ca_ntopics; i++)
+		if (kp_str_eq_cstr(name, o->to_args.ca_topics[i]))
 			return true;
 	return false;
 }
@@ -484,11 +425,12 @@ static void topics_report_down(const struct cview *cv, const struct kp_metadata_
 static int topics_describe(const struct topics_opts *o)
 {
 	struct cview cv;
-	cview_init(&cv, TOPICS_PREFIX, o->to_timeout_ms);
-	int rc = cview_metadata(&cv, o->to_bootstrap, o->to_topics, o->to_ntopics);
+	cview_init(&cv, TOPICS_PREFIX, o->to_args.ca_timeout_ms);
+	int rc = cview_metadata(&cv, o->to_args.ca_bootstrap, o->to_args.ca_topics,
+				o->to_args.ca_ntopics);
 	if (rc < 0) {
 		fprintf(stderr, TOPICS_PREFIX "no bootstrap server answered (tried %s)\n",
-			o->to_bootstrap);
+			o->to_args.ca_bootstrap);
 		cview_deinit(&cv);
 		return TOPICS_EXIT_UNREACHABLE;
 	}
@@ -499,7 +441,7 @@ static int topics_describe(const struct topics_opts *o)
 	int32_t nt = md->topics_count > 0 ? md->topics_count : 0;
 	const struct kp_metadata_response_topic **ts = calloc((size_t)(nt ? nt : 1), sizeof(*ts));
 	struct kp_replog_describe_topic *want =
-		calloc((size_t)(o->to_ntopics ? o->to_ntopics : 1), sizeof(*want));
+		calloc((size_t)(o->to_args.ca_ntopics ? o->to_args.ca_ntopics : 1), sizeof(*want));
 	const struct kp_replog_replica_topic **rt =
 		calloc((size_t)(cv.cv_nbrokers ? cv.cv_nbrokers : 1), sizeof(*rt));
 	if (!ts || !want || !rt) {
@@ -514,7 +456,7 @@ static int topics_describe(const struct topics_opts *o)
 	for (int32_t i = 0; i < nt; i++) {
 		const struct kp_metadata_response_topic *t = &md->topics[i];
 		bool named = topics_named(o, t->name);
-		if (o->to_ntopics && !named)
+		if (o->to_args.ca_ntopics && !named)
 			continue; /* the broker answered more than was asked */
 		if (t->error_code != KP_ERR_NONE) {
 			if (named) {
@@ -528,14 +470,14 @@ static int topics_describe(const struct topics_opts *o)
 		ts[nts++] = t;
 	}
 	/* A named topic the answer does not mention at all. */
-	for (int i = 0; i < o->to_ntopics; i++) {
+	for (int i = 0; i < o->to_args.ca_ntopics; i++) {
 		bool found = false;
 		for (int32_t k = 0; k < nt && !found; k++)
-			found = kp_str_eq_cstr(md->topics[k].name, o->to_topics[i]);
+			found = kp_str_eq_cstr(md->topics[k].name, o->to_args.ca_topics[i]);
 		if (!found) {
 			fprintf(stderr,
 				TOPICS_PREFIX "unknown topic '%s': not in the metadata from %s\n",
-				o->to_topics[i], cv.cv_boot_addr);
+				o->to_args.ca_topics[i], cv.cv_boot_addr);
 			exit_code = TOPICS_EXIT_NO_TOPIC;
 		}
 	}
@@ -544,14 +486,14 @@ static int topics_describe(const struct topics_opts *o)
 	/* Every live broker's view of the replicas it holds. */
 	union kp_request_body req = {
 		.replog_describe_replicas = {.topics = NULL, .topics_count = -1}};
-	if (o->to_ntopics) {
-		for (int i = 0; i < o->to_ntopics; i++)
+	if (o->to_args.ca_ntopics) {
+		for (int i = 0; i < o->to_args.ca_ntopics; i++)
 			want[i] = (struct kp_replog_describe_topic){
-				.name = kp_str_from_cstr(o->to_topics[i]),
+				.name = kp_str_from_cstr(o->to_args.ca_topics[i]),
 				.partitions = NULL,
 				.partitions_count = -1};
 		req.replog_describe_replicas.topics = want;
-		req.replog_describe_replicas.topics_count = o->to_ntopics;
+		req.replog_describe_replicas.topics_count = o->to_args.ca_ntopics;
 	}
 	if (nts > 0)
 		cview_ask_all(&cv, KP_API_REPLOG_DESCRIBE_REPLICAS, &req);
@@ -611,9 +553,14 @@ int topics_main(int argc, char **argv)
 			action);
 		return TOPICS_EXIT_USAGE;
 	}
-	struct topics_opts o = {.to_bootstrap = CVIEW_DEFAULT_BOOTSTRAP,
-				.to_timeout_ms = KCLIENT_DEFAULT_TIMEOUT_MS};
-	int rc = topics_parse_args(argc - 1, argv + 1, &o);
+	struct topics_opts o = {0};
+	struct cview_cli cli = {.cc_prefix = TOPICS_PREFIX,
+				.cc_name = "replog topics",
+				.cc_help = topics_help,
+				.cc_options = topics_long_options,
+				.cc_extra = topics_extra_option,
+				.cc_ctx = &o};
+	int rc = cview_parse_args(argc - 1, argv + 1, &cli, &o.to_args);
 	if (rc >= 0)
 		return rc;
 	return topics_describe(&o);
