@@ -96,7 +96,7 @@ const char topics_help[] =
 	"      Topic: t PartitionCount: 3 ReplicationFactor: 3 Configs: N/A\n"
 	"          Topic: t Partition: 0 Leader: 1 LeaderEpoch: 4 Replicas: 1,2,3\n"
 	"          Isr: 1,2 Elr: 3 Offline: 3 Offsets: 1:120/118,2:120/118,3:down\n"
-	"          Flushed: 1:120,2:118,3:down FollowerLag: 2:0,3:40\n"
+	"          Flushed: 1:120,2:118,3:down FollowerLag: 2:0,3:40 Discarded:\n"
 	"          Status: under-replicated\n"
 	"    Leader: none means no leader. Elr: eligible leader replicas outside the\n"
 	"    ISR, from the replica with the newest partition epoch (N/A if no\n"
@@ -110,10 +110,12 @@ const char topics_help[] =
 	"    fsynced. FollowerLag: per follower, the leader's LEO minus the offset\n"
 	"    the follower last fetched from, as the leader sees it (<id>:? when the\n"
 	"    leader has no fetch from it yet, N/A when the leader did not answer or\n"
-	"    does not lead). Status: ok, under-replicated (ISR smaller than\n"
-	"    the replicas), offline (no leader, or the leader is not alive), or\n"
-	"    both separated by a comma. Configs: N/A: replog brokers do not serve\n"
-	"    DescribeConfigs yet.\n"
+	"    does not lead). Discarded: per replica that truncated writes away\n"
+	"    since its broker started, <id>:<discards>/<records> (listed by\n"
+	"    `replog discarded`; empty when none). Status: ok, under-replicated\n"
+	"    (ISR smaller than the replicas), offline (no leader, or the leader\n"
+	"    is not alive), or both separated by a comma. Configs: N/A: replog\n"
+	"    brokers do not serve DescribeConfigs yet.\n"
 	"\n"
 	"    On stderr, one line per broker that did not answer, and per replica\n"
 	"    broker that is not alive, e.g.\n"
@@ -300,6 +302,22 @@ static void topics_print_lag(FILE *out, const struct topics_view *tv,
 	}
 }
 
+/* Discarded: per replica that recorded any, <id>:<events>/<records>. */
+static void topics_print_discarded(FILE *out, const struct topics_view *tv,
+				   const struct kp_metadata_response_partition *p)
+{
+	int n = 0;
+	for (int32_t i = 0; i < p->replica_nodes_count; i++) {
+		const struct kp_replog_replica *r = NULL;
+		if (topics_replica(tv, p->replica_nodes[i], p->partition_index, &r) !=
+			    TOPICS_R_OK ||
+		    r->discarded_events <= 0)
+			continue;
+		fprintf(out, "%s%" PRId32 ":%" PRId32 "/%" PRId64, n++ ? "," : "",
+			p->replica_nodes[i], r->discarded_events, r->discarded_records);
+	}
+}
+
 static bool topics_under_replicated(const struct kp_metadata_response_partition *p)
 {
 	return p->isr_nodes_count < p->replica_nodes_count;
@@ -343,6 +361,8 @@ static void topics_print_partition(FILE *out, const struct topics_view *tv, stru
 	}
 	fputs("\tFollowerLag: ", out);
 	topics_print_lag(out, tv, p);
+	fputs("\tDiscarded: ", out);
+	topics_print_discarded(out, tv, p);
 	bool offline = topics_offline(tv->tv_cv, p), under = topics_under_replicated(p);
 	fprintf(out, "\tStatus: %s%s%s\n", offline ? "offline" : "", offline && under ? "," : "",
 		under	  ? "under-replicated"

@@ -485,3 +485,5 @@ def test_truncated_acks1_tail_is_listed_by_replog_discarded(cluster):
     f = wait_for(caught_up, WAIT_S, "both replicas at the committed end", interval_s=0.2,
                  ctx=c.ctx)
     assert int(f["Leader"]) == 3 and int(f["LeaderEpoch"]) == m["leader_epoch"], f
+    # The old leader's discard counter: one discard of those records.
+    assert f["Discarded"] == f"2:1/{nxt - first}", f
