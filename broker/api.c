@@ -39,6 +39,8 @@ static const struct api_entry api_entries[] = {
 	{KP_API_REPLOG_ALTER_PARTITION, 0, 0, replog_alter_handle, true},
 	{KP_API_REPLOG_DESCRIBE_REPLICAS, 0, 0, replog_describe_handle, true},
 	{KP_API_REPLOG_LIST_DISCARDED, 0, 0, replog_discarded_handle, true},
+	{KP_API_REPLOG_RAFT, 0, 0, replog_raft_handle, true},
+	{KP_API_REPLOG_DESCRIBE_QUORUM, 0, 0, replog_quorum_handle, true},
 };
 
 const struct api_entry *api_table(int *count)
@@ -77,6 +79,10 @@ static size_t api_response_reserve(struct broker *b, const struct kreq *rq)
 {
 	int16_t key = rq->rq_hdr.request_api_key;
 	const struct meta_image *mi = cluster_image(b);
+	if (key == KP_API_REPLOG_DESCRIBE_QUORUM)
+		return 4096 +
+		       (size_t)mi->mi_nbrokers * (sizeof(struct kp_replog_quorum_broker) + 300) +
+		       CONFIG_MAX_BROKERS * sizeof(struct kp_replog_quorum_member);
 	if (key == KP_API_REPLOG_LIST_DISCARDED)
 		return 65536 +
 		       REPLOG_DISCARDED_MAX * (sizeof(struct kp_replog_discarded_entry) + 512);

@@ -59,6 +59,8 @@ void replog_heartbeat_handle(struct broker *b, struct kreq *rq);
 void replog_alter_handle(struct broker *b, struct kreq *rq);
 void replog_describe_handle(struct broker *b, struct kreq *rq);
 void replog_discarded_handle(struct broker *b, struct kreq *rq);
+void replog_raft_handle(struct broker *b, struct kreq *rq);
+void replog_quorum_handle(struct broker *b, struct kreq *rq);
 
 /* The replica of a partition hosted here, or NULL with *err = a Kafka error
  * code: UNKNOWN_TOPIC_OR_PARTITION when the cluster has no such partition,

@@ -18,39 +18,35 @@
 #include "kp_api.h"
 #include "partition.h"
 #include "peer.h"
+#include "quorum.h"
 #include "replica.h"
 #include "rlerr.h"
 
 #define CLUSTER_RETRY_MS	   500
 #define CLUSTER_ALTER_QUIET_MS	   1000
 #define CLUSTER_REQUEST_TIMEOUT_MS 5000
-#define CLUSTER_META_MAX_WAIT_MS   500
-#define CLUSTER_META_MAX_BYTES	   (16 << 20)
 
 struct cluster {
 	struct broker *cl_b;
 	struct meta_image cl_image; /* committed metadata, applied in order */
-	struct controller *cl_ctl;  /* when the controller runs here */
-	struct peer *cl_peer;	    /* to the controller otherwise: requests */
-	struct peer *cl_meta_peer;  /* ...and its metadata log (long polls) */
-	int32_t cl_controller_id;
+	struct quorum *cl_q;	    /* this broker's member of the metadata quorum */
+	struct controller *cl_ctl;  /* when the active controller runs here */
+	struct peer *cl_peer;	    /* to the active controller otherwise */
+	int32_t cl_peer_id;	    /* whom cl_peer reaches, -1 none */
 	uint8_t cl_incarnation[16];
 	int64_t cl_broker_epoch; /* -1 until registered */
 	bool cl_registering;
 	int64_t cl_lease_until_ms;
 	bool cl_fenced;
 	bool cl_cluster_known; /* the cluster id is learned: may register */
-	bool cl_loaded;	       /* caught up once: records are acted on */
+	bool cl_loaded;	       /* own registration applied: records are acted on */
 	bool cl_want_shutdown;
 	bool cl_shutdown_ready;
 	struct timer cl_hb_timer;
 	bool cl_hb_inflight;
 	int64_t cl_hb_sent_ms;
-	struct timer cl_meta_timer;
-	bool cl_meta_inflight;
 	bool cl_meta_broken; /* a record did not apply: stop applying */
 	struct cluster_meta_wait *cl_waits;
-	struct partition *cl_meta_part; /* __cluster_metadata-0 (local controller) */
 	bool cl_stopping;
 };
 
@@ -76,7 +72,15 @@ bool cluster_is_controller(const struct broker *b)
 
 int32_t cluster_controller_id(const struct broker *b)
 {
-	return cl_of(b)->cl_controller_id;
+	const struct cluster *cl = cl_of(b);
+	if (cl->cl_ctl)
+		return b->b_cfg.bc_id;
+	return cl->cl_q ? qr_leader(cl->cl_q) : -1;
+}
+
+struct quorum *cluster_quorum(struct broker *b)
+{
+	return cl_of(b)->cl_q;
 }
 
 const char *cluster_broker_address(const struct broker *b, int32_t id)
@@ -164,12 +168,9 @@ static void cl_topic_deleted(struct cluster *cl, const char *name)
 	topics_delete(b->b_topics, t);
 }
 
-static int cl_apply_one(void *ctx, int64_t offset, const char *value, size_t len, char *err,
-			size_t err_cap)
+static int cl_apply_one(struct cluster *cl, int64_t offset, const char *value, size_t len,
+			char *err, size_t err_cap)
 {
-	struct cluster *cl = ctx;
-	if (offset < cl->cl_image.mi_next_offset)
-		return 0; /* already applied */
 	struct meta_delta d;
 	int rc = meta_apply(&cl->cl_image, value, len, offset, &d, err, err_cap);
 	if (rc < 0 || !cl->cl_loaded)
@@ -205,6 +206,12 @@ static void cl_loaded_all(struct cluster *cl)
 {
 	cl->cl_loaded = true;
 	struct meta_image *mi = &cl->cl_image;
+	struct topics *ts = cl->cl_b->b_topics;
+	for (uint32_t i = topics_count(ts); i-- > 0;) {
+		struct topic *t = topics_at(ts, i);
+		if (!t->tp_parts[0].pt_internal && !meta_topic(mi, t->tp_name, t->tp_name_len))
+			cl_topic_deleted(cl, t->tp_name);
+	}
 	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
 	blog(BLOG_INFO, "metadata_loaded", "offset", blog_i64(b1, mi->mi_next_offset), "topics",
 	     blog_i64(b2, mi->mi_ntopics), NULL);
@@ -236,166 +243,130 @@ static void cl_learn_cluster_id(struct cluster *cl)
 	cl_register(cl);
 }
 
-/* Apply the records in `bytes` (batches) from `from` on. */
-static void cl_apply_bytes(struct cluster *cl, const uint8_t *bytes, size_t len, int64_t from)
+/* After records applied: what the broker learns from them. */
+static void cl_after_apply(struct cluster *cl, int64_t before)
 {
+	if (cl->cl_image.mi_next_offset == before)
+		return;
+	if (!cl->cl_cluster_known && cl->cl_image.mi_cluster_id[0])
+		cl_learn_cluster_id(cl);
+	const struct meta_broker *self = meta_broker_c(&cl->cl_image, cl->cl_b->b_cfg.bc_id);
+	if (!cl->cl_loaded && self && self->mb_registered &&
+	    memcmp(self->mb_incarnation, cl->cl_incarnation, 16) == 0)
+		cl_loaded_all(cl);
+	cl_wake_waits(cl);
+	/* Tell the controller at once what we applied when it waits on that:
+	 * to unfence us, or to let us go when shutting down. */
+	bool fenced = cl->cl_broker_epoch >= 0 && cl->cl_fenced;
+	if (fenced || (cl->cl_want_shutdown && !cl->cl_shutdown_ready))
+		timer_arm(&cl->cl_b->b_reactor.re_timers, &cl->cl_hb_timer, cl_now(cl));
+}
+
+/* qr_ops.apply: one committed entry, its records one per line. */
+static int cl_q_apply(void *ctx, int64_t offset, const char *recs, size_t len)
+{
+	struct cluster *cl = ctx;
 	if (cl->cl_meta_broken)
-		return;
-	char err[512];
+		return -1;
 	int64_t before = cl->cl_image.mi_next_offset;
-	int rc = meta_records_each(bytes, len, from, cl_apply_one, cl, err, sizeof(err));
-	if (rc < 0) {
-		cl->cl_meta_broken = true;
-		blog(BLOG_ERROR, "metadata_apply_failed", "error", err, "action",
-		     "this broker stops applying metadata: restart it", NULL);
-	}
-	if (cl->cl_image.mi_next_offset != before) {
-		if (!cl->cl_cluster_known && cl->cl_image.mi_cluster_id[0])
-			cl_learn_cluster_id(cl);
-		cl_wake_waits(cl);
-		/* Tell the controller at once what we applied when it waits on
-		 * that: to unfence us, or to let us go when shutting down. */
-		bool fenced = cl->cl_broker_epoch >= 0 && cl->cl_fenced;
-		if (fenced || (cl->cl_want_shutdown && !cl->cl_shutdown_ready))
-			timer_arm(&cl->cl_b->b_reactor.re_timers, &cl->cl_hb_timer, cl_now(cl));
-	}
-}
-
-void cluster_metadata_committed(struct broker *b)
-{
-	struct cluster *cl = cl_of(b);
-	if (!cl || !cl->cl_meta_part)
-		return;
-	struct plog *log = cl->cl_meta_part->pt_log;
-	int64_t committed = plog_flushed_offset(log);
-	while (!cl->cl_meta_broken && cl->cl_image.mi_next_offset < committed) {
-		struct plog_slice s;
-		int64_t from = cl->cl_image.mi_next_offset;
-		if (plog_read(log, from, 1 << 20, committed, true, &s) != 1)
-			break;
-		uint8_t *buf = malloc(s.ps_len ? s.ps_len : 1);
-		if (buf && plog_slice_copy(&s, buf, s.ps_len) == (int64_t)s.ps_len)
-			cl_apply_bytes(cl, buf, s.ps_len, from);
-		free(buf);
-		plog_slice_release(&s);
-		if (cl->cl_image.mi_next_offset == from)
-			break; /* nothing applied: do not spin */
-	}
-}
-
-/* ---- the metadata partition of a local controller ------------------------ */
-
-struct partition *cluster_open_metadata_partition(struct broker *b)
-{
-	struct topic_config tc = b->b_cfg.bc_topic_defaults;
-	tc.tc_partitions = 1;
-	tc.tc_replication_factor = 1;
-	tc.tc_min_insync_replicas = 1;
-	tc.tc_retention_ms = -1;
-	tc.tc_retention_bytes = -1;
-	tc.tc_segment_bytes = 64 << 20;
-	tc.tc_acks_all_durability = CONFIG_DURABILITY_FSYNC;
-	tc.tc_cleanup_policy = CONFIG_CLEANUP_DELETE;
-	struct topic *t =
-		topics_add(b->b_topics, META_TOPIC, (int)strlen(META_TOPIC), NULL, &tc, 1);
 	char err[512];
-	if (!t || topics_open_replica(b->b_topics, t, 0, err, sizeof(err)) < 0) {
-		blog(BLOG_ERROR, "start_failed", "reason", "cannot open the metadata log", "error",
-		     t ? err : "out of memory", NULL);
-		return NULL;
+	const char *end = recs + len;
+	for (const char *at = recs; at < end;) {
+		const char *nl = memchr(at, '\n', (size_t)(end - at));
+		size_t n = nl ? (size_t)(nl - at) : (size_t)(end - at);
+		if (n > 0 && cl_apply_one(cl, offset, at, n, err, sizeof(err)) < 0) {
+			cl->cl_meta_broken = true;
+			blog(BLOG_ERROR, "metadata_apply_failed", "error", err, NULL);
+			return -1;
+		}
+		at += n + 1;
 	}
-	t->tp_parts[0].pt_internal = true;
-	return &t->tp_parts[0];
-}
-
-int cluster_lead_metadata_partition(struct broker *b, struct partition *p, int32_t epoch)
-{
-	int32_t self = b->b_cfg.bc_id;
-	isr_init(&p->pt_isr, self, &self, 1, 1, b->b_cfg.bc_lag_max_ms, p->pt_hw);
-	int rc = plog_begin_epoch(p->pt_log, epoch);
-	if (rc < 0)
-		return rc;
-	isr_become_leader(&p->pt_isr, epoch, 0, &self, 1, NULL, 0, partition_durable_end(p),
-			  b->b_reactor.re_now_ms);
-	p->pt_leader_epoch = epoch;
-	replica_after_isr(b, p, isr_leader_leo(&p->pt_isr, partition_durable_end(p)));
-	cl_of(b)->cl_meta_part = p;
+	cl->cl_image.mi_next_offset = offset + 1;
+	cl_after_apply(cl, before);
 	return 0;
 }
 
-/* ---- remote metadata ---------------------------------------------------- */
-
-static void cl_fetch_metadata(struct cluster *cl);
-
-static void cl_meta_fetched(void *ctx, int err, const union kp_response_body *resp)
+static int cl_q_snapshot(void *ctx, char **out, size_t *len)
 {
 	struct cluster *cl = ctx;
-	cl->cl_meta_inflight = false;
-	if (cl->cl_stopping)
-		return;
-	bool ok = false;
-	if (!err && resp->fetch.responses_count == 1 &&
-	    resp->fetch.responses[0].partitions_count == 1) {
-		const struct kp_fetch_partition_data *d = &resp->fetch.responses[0].partitions[0];
-		if (d->error_code == 0) {
-			ok = true;
-			if (d->records.len > 0)
-				cl_apply_bytes(cl, d->records.ptr, (size_t)d->records.len,
-					       cl->cl_image.mi_next_offset);
-			if (!cl->cl_loaded && !cl->cl_meta_broken &&
-			    cl->cl_image.mi_next_offset >= d->high_watermark)
-				cl_loaded_all(cl);
-		} else {
-			char b1[BLOG_I64_BUF];
-			blog(BLOG_WARN, "metadata_fetch_failed", "error",
-			     kp_error_name(d->error_code), "offset",
-			     blog_i64(b1, cl->cl_image.mi_next_offset), NULL);
-		}
+	return meta_snapshot_write(&cl->cl_image, out, len);
+}
+
+/* A snapshot replaces the image (at start, or a member far behind): act on
+ * where it ends, as after loading. */
+static int cl_q_restore(void *ctx, const char *recs, size_t len)
+{
+	struct cluster *cl = ctx;
+	char err[512];
+	int64_t before = cl->cl_image.mi_next_offset;
+	if (meta_snapshot_read(&cl->cl_image, recs, len, err, sizeof(err)) < 0) {
+		blog(BLOG_ERROR, "metadata_snapshot_bad", "error", err, NULL);
+		return -1;
 	}
-	if (ok)
-		cl_fetch_metadata(cl);
-	else
-		timer_arm(&cl->cl_b->b_reactor.re_timers, &cl->cl_meta_timer,
-			  cl_now(cl) + CLUSTER_RETRY_MS);
+	char b1[BLOG_I64_BUF];
+	blog(BLOG_INFO, "metadata_snapshot_restored", "offset",
+	     blog_i64(b1, cl->cl_image.mi_next_offset), NULL);
+	if (cl->cl_loaded)
+		cl_loaded_all(cl);
+	cl_after_apply(cl, before);
+	return 0;
 }
 
-static void cl_fetch_metadata(struct cluster *cl)
+static void cl_register(struct cluster *cl);
+static void cl_heartbeat(struct cluster *cl);
+
+/* qr_ops.role: the active controller starts or stops here. */
+static void cl_q_role(void *ctx, bool active, uint64_t term)
 {
-	if (cl->cl_meta_inflight || cl->cl_stopping || !cl->cl_meta_peer || cl->cl_meta_broken)
+	struct cluster *cl = ctx;
+	struct broker *b = cl->cl_b;
+	char b1[BLOG_I64_BUF];
+	if (!active) {
+		if (cl->cl_ctl) {
+			blog(BLOG_WARN, "controller_stopped", "controller_epoch",
+			     blog_i64(b1, (int64_t)term), NULL);
+			ctl_stop(cl->cl_ctl);
+			cl->cl_ctl = NULL;
+		}
 		return;
-	struct kp_fetch_partition part = {
-		.partition = 0,
-		.current_leader_epoch = -1,
-		.fetch_offset = cl->cl_image.mi_next_offset,
-		.log_start_offset = -1,
-		.partition_max_bytes = CLUSTER_META_MAX_BYTES,
-	};
-	struct kp_fetch_topic topic = {
-		.topic = KP_STR(META_TOPIC), .partitions = &part, .partitions_count = 1};
-	union kp_request_body body = {.fetch = {
-					      .replica_id = -1,
-					      .max_wait_ms = CLUSTER_META_MAX_WAIT_MS,
-					      .min_bytes = 1,
-					      .max_bytes = CLUSTER_META_MAX_BYTES,
-					      .session_epoch = -1,
-					      .topics = &topic,
-					      .topics_count = 1,
-					      .rack_id = KP_STR(""),
-				      }};
-	if (peer_send(cl->cl_meta_peer, KP_API_FETCH, 11, &body,
-		      CLUSTER_META_MAX_WAIT_MS + CLUSTER_REQUEST_TIMEOUT_MS, cl_meta_fetched,
-		      cl) == 0)
-		cl->cl_meta_inflight = true;
+	}
+	if (cl->cl_ctl || cl->cl_stopping)
+		return;
+	if (ctl_start(b, cl->cl_q, &cl->cl_image, (int32_t)term, &cl->cl_ctl) < 0) {
+		blog(BLOG_ERROR, "controller_start_failed", "reason", "out of memory", NULL);
+		cl->cl_ctl = NULL;
+		return;
+	}
+	/* Requests that were on their way to the previous controller: now. */
+	if (cl->cl_broker_epoch < 0)
+		cl_register(cl);
+	else
+		cl_heartbeat(cl);
 }
 
-static void cl_on_meta_timer(struct timer *t)
+/* The peer to the active controller when it runs elsewhere; NULL when none
+ * is known (requests then wait for the next retry). */
+static struct peer *cl_controller_peer(struct cluster *cl)
 {
-	cl_fetch_metadata(t->tm_ctx);
+	int32_t id = cl->cl_q ? qr_leader(cl->cl_q) : -1;
+	if (id < 0 || id == cl->cl_b->b_cfg.bc_id)
+		return NULL;
+	if (cl->cl_peer && cl->cl_peer_id == id)
+		return cl->cl_peer;
+	if (cl->cl_peer)
+		peer_destroy(cl->cl_peer);
+	cl->cl_peer = NULL;
+	cl->cl_peer_id = -1;
+	const char *addr = cluster_broker_address(cl->cl_b, id);
+	if (!addr)
+		return NULL;
+	cl->cl_peer = peer_create(cl->cl_b, id, addr);
+	if (cl->cl_peer)
+		cl->cl_peer_id = id;
+	return cl->cl_peer;
 }
 
 /* ---- registration and heartbeats ---------------------------------------- */
-
-static void cl_heartbeat(struct cluster *cl);
 
 static void cl_registered(struct cluster *cl, int err, const char *msg, int64_t epoch)
 {
@@ -404,8 +375,9 @@ static void cl_registered(struct cluster *cl, int err, const char *msg, int64_t 
 		return;
 	char b1[BLOG_I64_BUF];
 	if (err) {
-		blog(BLOG_WARN, "registration_failed", "error", kp_error_name((int16_t)err),
-		     "message", msg ? msg : "", NULL);
+		if (err != KP_ERR_NOT_CONTROLLER) /* none yet, or moving: retried */
+			blog(BLOG_WARN, "registration_failed", "error", kp_error_name((int16_t)err),
+			     "message", msg ? msg : "", NULL);
 		timer_arm(&cl->cl_b->b_reactor.re_timers, &cl->cl_hb_timer,
 			  cl_now(cl) + CLUSTER_RETRY_MS);
 		return;
@@ -450,9 +422,12 @@ static void cl_register(struct cluster *cl)
 		ctl_register(cl->cl_ctl, &req, cl_local_registered, cl);
 		return;
 	}
+	struct peer *pe = cl_controller_peer(cl);
 	union kp_request_body body = {.replog_broker_register = req};
-	if (peer_send(cl->cl_peer, KP_API_REPLOG_BROKER_REGISTER, 0, &body,
-		      CLUSTER_REQUEST_TIMEOUT_MS, cl_remote_registered, cl) < 0)
+	if (!pe)
+		cl_registered(cl, KP_ERR_NOT_CONTROLLER, "no active controller yet", -1);
+	else if (peer_send(pe, KP_API_REPLOG_BROKER_REGISTER, 0, &body, CLUSTER_REQUEST_TIMEOUT_MS,
+			   cl_remote_registered, cl) < 0)
 		cl_registered(cl, KP_ERR_UNKNOWN_SERVER_ERROR, "cannot send", -1);
 }
 
@@ -511,11 +486,12 @@ static void cl_heartbeat(struct cluster *cl)
 		cl_heartbeat_answer(cl, &r, now);
 		return;
 	}
-	if (cl->cl_hb_inflight)
+	struct peer *pe = cl_controller_peer(cl);
+	if (cl->cl_hb_inflight || !pe)
 		return;
 	union kp_request_body body = {.replog_broker_heartbeat = req};
 	cl->cl_hb_sent_ms = now;
-	if (peer_send(cl->cl_peer, KP_API_REPLOG_BROKER_HEARTBEAT, 0, &body,
+	if (peer_send(pe, KP_API_REPLOG_BROKER_HEARTBEAT, 0, &body,
 		      ctl_heartbeat_interval_ms(&b->b_cfg) * 2, cl_remote_heartbeat, cl) == 0)
 		cl->cl_hb_inflight = true;
 }
@@ -607,6 +583,11 @@ void cluster_alter_partition(struct broker *b, struct partition *p, const int32_
 				    (int)strlen(ca->ca_topic), &ap, cl_alter_local_done, ca);
 		return;
 	}
+	struct peer *pe = cl_controller_peer(cl);
+	if (!pe) {
+		cl_alter_outcome(ca, KP_ERR_NOT_CONTROLLER);
+		return;
+	}
 	struct kp_replog_alter_topic topic = {
 		.name = kp_str_from_cstr(ca->ca_topic), .partitions = &ap, .partitions_count = 1};
 	union kp_request_body body = {
@@ -614,8 +595,8 @@ void cluster_alter_partition(struct broker *b, struct partition *p, const int32_
 					   .broker_epoch = cl->cl_broker_epoch,
 					   .topics = &topic,
 					   .topics_count = 1}};
-	if (peer_send(cl->cl_peer, KP_API_REPLOG_ALTER_PARTITION, 0, &body,
-		      CLUSTER_REQUEST_TIMEOUT_MS, cl_alter_remote_done, ca) < 0)
+	if (peer_send(pe, KP_API_REPLOG_ALTER_PARTITION, 0, &body, CLUSTER_REQUEST_TIMEOUT_MS,
+		      cl_alter_remote_done, ca) < 0)
 		cl_alter_outcome(ca, KP_ERR_UNKNOWN_SERVER_ERROR);
 }
 
@@ -657,8 +638,10 @@ void cluster_auto_create(struct broker *b, const char *name, int len)
 	union kp_request_body body = {.create_topics = {.topics = &topic,
 							.topics_count = 1,
 							.timeout_ms = CLUSTER_REQUEST_TIMEOUT_MS}};
-	peer_send(cl->cl_peer, KP_API_CREATE_TOPICS, 4, &body, CLUSTER_REQUEST_TIMEOUT_MS,
-		  cl_created_remote, NULL);
+	struct peer *pe = cl_controller_peer(cl);
+	if (pe)
+		peer_send(pe, KP_API_CREATE_TOPICS, 4, &body, CLUSTER_REQUEST_TIMEOUT_MS,
+			  cl_created_remote, NULL);
 }
 
 /* ---- waits, shutdown, periodic work ------------------------------------- */
@@ -746,33 +729,22 @@ int cluster_start(struct broker *b)
 	b->b_cluster = cl;
 	cl->cl_b = b;
 	cl->cl_broker_epoch = -1;
+	cl->cl_peer_id = -1;
 	cl->cl_fenced = true;
 	meta_image_init(&cl->cl_image);
 	if (getrandom(cl->cl_incarnation, 16, 0) != 16)
 		memset(cl->cl_incarnation, 0x33, 16);
-	cl->cl_controller_id = b->b_cfg.bc_controllers[0];
 	timer_init(&cl->cl_hb_timer, cl_on_hb_timer, cl);
-	timer_init(&cl->cl_meta_timer, cl_on_meta_timer, cl);
-	if (cl->cl_controller_id == b->b_cfg.bc_id) {
-		if (ctl_start(b, &cl->cl_ctl) < 0)
-			return -1;
-		cl->cl_cluster_known = true;
-		cluster_metadata_committed(b);
-		cl_loaded_all(cl);
-	} else {
-		const char *addr = cluster_broker_address(b, cl->cl_controller_id);
-		/* Two connections: a broker answers a connection's requests in
-		 * order, so a heartbeat must not queue behind a long poll. */
-		cl->cl_peer = addr ? peer_create(b, cl->cl_controller_id, addr) : NULL;
-		cl->cl_meta_peer = addr ? peer_create(b, cl->cl_controller_id, addr) : NULL;
-		if (!cl->cl_peer || !cl->cl_meta_peer) {
-			blog(BLOG_ERROR, "start_failed", "reason", "no address for the controller",
-			     NULL);
-			return -1;
-		}
-		cl_fetch_metadata(cl);
-	}
-	cl_register(cl);
+	struct qr_ops ops = {.ctx = cl,
+			     .apply = cl_q_apply,
+			     .snapshot = cl_q_snapshot,
+			     .restore = cl_q_restore,
+			     .role = cl_q_role};
+	if (qr_start(b, &ops, &cl->cl_q) < 0)
+		return -1;
+	/* Registration waits for the cluster id, which the first applied
+	 * controller record brings (cl_learn_cluster_id). */
+	timer_arm(&b->b_reactor.re_timers, &cl->cl_hb_timer, cl_now(cl) + CLUSTER_RETRY_MS);
 	return 0;
 }
 
@@ -784,7 +756,6 @@ void cluster_stop(struct broker *b)
 	cl->cl_stopping = true;
 	fetcher_stop_all(b);
 	timer_cancel(&b->b_reactor.re_timers, &cl->cl_hb_timer);
-	timer_cancel(&b->b_reactor.re_timers, &cl->cl_meta_timer);
 	while (cl->cl_waits) {
 		struct cluster_meta_wait *w = cl->cl_waits;
 		cluster_cancel_wait(b, w);
@@ -792,8 +763,7 @@ void cluster_stop(struct broker *b)
 	}
 	if (cl->cl_peer)
 		peer_destroy(cl->cl_peer);
-	if (cl->cl_meta_peer)
-		peer_destroy(cl->cl_meta_peer);
+	qr_stop(cl->cl_q); /* fails what the controller still waits on */
 	ctl_stop(cl->cl_ctl);
 	meta_image_deinit(&cl->cl_image);
 	free(cl);

@@ -1,15 +1,17 @@
 /*
- * cluster — this broker as a member of the cluster: it registers with the
- * controller, sends heartbeats and holds the lease they grant, keeps its
- * image of the cluster metadata by applying the metadata log in order, and
- * turns what changes into local actions (open a replica, lead, follow,
- * delete a topic).
+ * cluster — this broker as a member of the cluster: it is a member of the
+ * metadata quorum (quorum.h: a voter when cluster.controllers names it, a
+ * standby otherwise), keeps its image of the cluster metadata by applying
+ * the committed entries in order, registers with the active controller,
+ * sends heartbeats and holds the lease they grant, and turns what changes
+ * into local actions (open a replica, lead, follow, delete a topic).
  *
- * The controller may run in this process (cluster.controller is this
- * broker): then registration and heartbeats are function calls and
- * committed metadata is read straight from the local metadata log.
- * Otherwise they go over a peer connection, and the metadata log is read
- * with long-polling Fetch requests on `__cluster_metadata` partition 0.
+ * The active controller (controller.h) runs in whichever member leads the
+ * quorum. When that is this process, registration and heartbeats are
+ * function calls; otherwise they go over a peer connection to the leader
+ * the quorum names, and follow it when it changes. Records are acted on
+ * once this broker's own registration is applied: everything before it is
+ * history, and only where it ends matters.
  *
  * Lease: a heartbeat answer grants lease_ms from when the heartbeat was
  * sent. While the lease is valid this broker may accept writes for the
@@ -34,8 +36,8 @@
 struct broker;
 struct partition;
 
-/* Start: the local controller (if this broker is it), registration,
- * heartbeats, metadata. Returns 0 or -1 after logging why. */
+/* Start: the quorum member, registration, heartbeats. Returns 0 or -1
+ * after logging why. */
 int cluster_start(struct broker *b);
 void cluster_stop(struct broker *b);
 
@@ -43,19 +45,14 @@ void cluster_stop(struct broker *b);
 const struct meta_image *cluster_image(const struct broker *b);
 struct controller *cluster_controller(struct broker *b); /* NULL when remote */
 bool cluster_is_controller(const struct broker *b);
+/* The active controller as this broker knows it, -1 when none. */
 int32_t cluster_controller_id(const struct broker *b);
+struct quorum *cluster_quorum(struct broker *b);
 /* The address of a registered broker, or NULL. */
 const char *cluster_broker_address(const struct broker *b, int32_t id);
 
 /* May this broker accept writes as a leader now? */
 bool cluster_lease_valid(const struct broker *b);
-
-/* The local controller committed records: apply them here. */
-void cluster_metadata_committed(struct broker *b);
-/* For the local controller: open __cluster_metadata-0 as a local replica,
- * then lead it in the controller's epoch. */
-struct partition *cluster_open_metadata_partition(struct broker *b);
-int cluster_lead_metadata_partition(struct broker *b, struct partition *p, int32_t epoch);
 
 /* Ask the controller to change a partition's ISR (the leader's proposal
  * from isr_proposal, or a resend of it). The outcome arrives as metadata:

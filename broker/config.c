@@ -159,6 +159,8 @@ static const struct cfg_key cfg_keys[] = {
 	 BC(bc_controllers),
 	 .ck_range = {0, INT32_MAX, false}},
 	{.ck_path = "cluster.brokers", .ck_type = CFG_BROKERS, BC(bc_brokers)},
+	K_INT("cluster.metadata_snapshot_entries", NULL, BC(bc_metadata_snapshot_entries), 16,
+	      1000000, 1024),
 	K_SECTION("topic_defaults"),
 	K_INT("topic_defaults.partitions", NULL, TC(tc_partitions), 1, 10000, 1),
 	K_INT("topic_defaults.replication_factor", NULL, TC(tc_replication_factor), 1,

@@ -124,6 +124,7 @@ struct broker_config {
 	int bc_controller_count;
 	struct config_broker_addr bc_brokers[CONFIG_MAX_BROKERS];
 	int bc_broker_count;
+	int64_t bc_metadata_snapshot_entries; /* metadata entries between snapshots */
 	/* topics */
 	struct topic_config bc_topic_defaults;
 	bool bc_auto_create_topics;

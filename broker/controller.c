@@ -4,8 +4,8 @@
  *
  * Every decision follows one pattern: stage records (each applied to the
  * controller's image at once, so the next decision sees it), then commit
- * them as one batch appended to the metadata log; the caller's answer goes
- * out when that batch is durable.
+ * them as one entry proposed to the metadata quorum; the caller's answer
+ * goes out when that entry is committed (quorum.h).
  */
 #include "controller.h"
 
@@ -16,15 +16,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "batch_builder.h"
 #include "blog.h"
 #include "broker.h"
 #include "cluster.h"
 #include "kp_api.h"
-#include "partition.h"
-#include "record.h"
-#include "rlassert.h"
-#include "rlerr.h"
+#include "quorum.h"
 
 #define CTL_TICK_MS	       200
 #define CTL_PREFERRED_CHECK_MS 5000
@@ -51,13 +47,10 @@ struct ctl_handoff {
 	int64_t ch_deadline_ms; /* ch_from's last lease has run out by then */
 };
 
+/* One proposed entry, until it is committed or its proposal failed. */
 struct ctl_commit {
-	struct controller *cc_ctl;
-	struct plog_append cc_append;
-	struct pwait cc_wait;
-	uint8_t *cc_batch;
-	int cc_pending;
-	int cc_err;
+	struct controller *cc_ctl; /* NULL once the controller stopped */
+	struct ctl_commit *cc_next;
 	ctl_done_fn cc_done;
 	void *cc_ctx;
 	int64_t cc_value;
@@ -65,9 +58,11 @@ struct ctl_commit {
 
 struct controller {
 	struct broker *ct_b;
-	struct partition *ct_part; /* __cluster_metadata-0 */
+	struct quorum *ct_q;
 	struct meta_image ct_image;
 	int32_t ct_epoch;
+	int64_t ct_proposed_end; /* offset after the last entry proposed */
+	struct ctl_commit *ct_commits;
 	struct ctl_session ct_sessions[META_MAX_BROKERS];
 	int ct_nsessions;
 	int64_t ct_elect_after_ms;
@@ -107,11 +102,6 @@ int64_t ctl_heartbeat_interval_ms(const struct broker_config *cfg)
 	return t < 50 ? 50 : t;
 }
 
-struct partition *ctl_metadata_partition(struct controller *c)
-{
-	return c->ct_part;
-}
-
 const struct meta_image *ctl_image(const struct controller *c)
 {
 	return &c->ct_image;
@@ -143,14 +133,21 @@ static bool ctl_can_lead(struct controller *c, int32_t id)
 
 /* ---- staging and committing -------------------------------------------- */
 
+/* Its image is now ahead of what may ever commit: decide nothing more.
+ * The quorum says soon that this member no longer leads (ctl_stop). */
 static void ctl_fatal(struct controller *c, const char *why, int rc)
 {
 	if (c->ct_failed)
 		return;
 	c->ct_failed = true;
-	blog(BLOG_ERROR, "controller_failed", "reason", why, "error", rl_strerror(rc), NULL);
-	c->ct_b->b_exit_code = 1;
-	broker_stop(c->ct_b, "the controller cannot write its metadata log");
+	char b1[BLOG_I64_BUF];
+	blog(BLOG_WARN, "controller_deposed", "reason", why, "error", blog_i64(b1, rc), NULL);
+}
+
+/* The offset the records staged now will have: all go in the next entry. */
+static int64_t ctl_next_offset(const struct controller *c)
+{
+	return qr_next_offset(c->ct_q);
 }
 
 /* Stage one record: apply it to the image now, keep it for the next commit. */
@@ -158,7 +155,7 @@ static int ctl_stage(struct controller *c, const char *rec, int len)
 {
 	if (c->ct_failed || len <= 0 || c->ct_nstaged >= CTL_STAGE_MAX)
 		return -1;
-	int64_t offset = plog_end_offset(c->ct_part->pt_log) + c->ct_nstaged;
+	int64_t offset = ctl_next_offset(c);
 	struct meta_delta d;
 	char err[256];
 	if (meta_apply(&c->ct_image, rec, (size_t)len, offset, &d, err, sizeof(err)) < 0) {
@@ -185,91 +182,61 @@ static int ctl_stage(struct controller *c, const char *rec, int len)
 	return 0;
 }
 
-static void ctl_commit_finish(struct ctl_commit *cc)
+static void ctl_unlink(struct controller *c, struct ctl_commit *cc)
 {
-	if (--cc->cc_pending > 0)
-		return;
+	for (struct ctl_commit **pp = &c->ct_commits; *pp; pp = &(*pp)->cc_next)
+		if (*pp == cc) {
+			*pp = cc->cc_next;
+			return;
+		}
+}
+
+static void ctl_committed(void *ctx, int err)
+{
+	struct ctl_commit *cc = ctx;
 	struct controller *c = cc->cc_ctl;
-	if (cc->cc_err)
-		ctl_fatal(c, "metadata log write failed", cc->cc_err);
-	else
-		cluster_metadata_committed(c->ct_b);
+	if (c) {
+		ctl_unlink(c, cc);
+		if (err)
+			ctl_fatal(c, "a metadata entry was not committed in this term", err);
+	}
 	if (cc->cc_done)
-		cc->cc_done(cc->cc_ctx, cc->cc_err ? KP_ERR_KAFKA_STORAGE_ERROR : 0, NULL,
+		cc->cc_done(cc->cc_ctx, err, err ? "the active controller changed: retry" : NULL,
 			    cc->cc_value);
-	free(cc->cc_batch);
 	free(cc);
 }
 
-static void ctl_commit_written(struct plog_append *pa, int res)
-{
-	struct ctl_commit *cc = pa->pa_ctx;
-	if (res < 0 && !cc->cc_err)
-		cc->cc_err = res;
-	ctl_commit_finish(cc);
-}
-
-static void ctl_commit_durable(struct pwait *w, int err)
-{
-	struct ctl_commit *cc = w->pw_ctx;
-	if (err && !cc->cc_err)
-		cc->cc_err = RL_EFENCED;
-	ctl_commit_finish(cc);
-}
-
-/* Build one batch of the staged records and append it. done runs once it
- * is durable (at once when nothing was staged). */
+/* Propose the staged records as one entry. done runs once it is committed
+ * (at once when nothing was staged). */
 static void ctl_commit(struct controller *c, ctl_done_fn done, void *ctx, int64_t value)
 {
 	if (c->ct_nstaged == 0 || c->ct_failed) {
+		c->ct_stage_len = 0;
+		c->ct_nstaged = 0;
 		if (done)
-			done(ctx, c->ct_failed ? KP_ERR_KAFKA_STORAGE_ERROR : 0, NULL, value);
+			done(ctx, c->ct_failed ? KP_ERR_NOT_CONTROLLER : 0, NULL, value);
 		return;
 	}
 	struct ctl_commit *cc = calloc(1, sizeof(*cc));
-	size_t cap = c->ct_stage_len + (size_t)c->ct_nstaged * 32 + 256;
-	uint8_t *buf = cc ? malloc(cap) : NULL;
-	if (!cc || !buf) {
-		free(cc);
-		ctl_fatal(c, "out of memory committing metadata", -ENOMEM);
-		if (done)
-			done(ctx, KP_ERR_KAFKA_STORAGE_ERROR, NULL, value);
-		return;
-	}
-	struct batch_builder bb;
-	int64_t now = ctl_wall_ms();
-	batch_builder_init(&bb, buf, cap, 0, now, -1, -1, -1);
-	for (size_t at = 0; at < c->ct_stage_len;) {
-		char *nl = memchr(c->ct_stage + at, '\n', c->ct_stage_len - at);
-		size_t n = (size_t)(nl - (c->ct_stage + at));
-		int rc = batch_builder_add(&bb, now, NULL, -1, (const uint8_t *)c->ct_stage + at,
-					   (int32_t)n, NULL, 0);
-		RL_ASSERT(rc == 0);
-		at += n + 1;
-	}
-	int64_t len = batch_builder_finish(&bb);
-	RL_ASSERT(len > 0);
+	int64_t offset = ctl_next_offset(c);
+	int err = cc ? qr_propose(c->ct_q, c->ct_stage, c->ct_stage_len, ctl_committed, cc)
+		     : KP_ERR_KAFKA_STORAGE_ERROR;
 	c->ct_stage_len = 0;
 	c->ct_nstaged = 0;
-	*cc = (struct ctl_commit){.cc_ctl = c,
-				  .cc_batch = buf,
-				  .cc_done = done,
-				  .cc_ctx = ctx,
-				  .cc_value = value,
-				  .cc_pending = 2};
-	cc->cc_append = (struct plog_append){.pa_done = ctl_commit_written, .pa_ctx = cc};
-	int rc = plog_append_leader(c->ct_part->pt_log, &cc->cc_append, buf, (size_t)len,
-				    c->ct_epoch);
-	if (rc < 0) {
-		cc->cc_pending = 1;
-		cc->cc_err = rc;
-		ctl_commit_finish(cc);
+	if (err) {
+		free(cc);
+		ctl_fatal(c, "the metadata quorum refused a proposal", err);
+		if (done)
+			done(ctx, err, "the active controller changed: retry", value);
 		return;
 	}
-	cc->cc_wait = (struct pwait){.pw_target = cc->cc_append.pa_last_offset + 1,
-				     .pw_done = ctl_commit_durable,
-				     .pw_ctx = cc};
-	partition_wait_flushed(c->ct_part, &cc->cc_wait);
+	*cc = (struct ctl_commit){.cc_ctl = c,
+				  .cc_next = c->ct_commits,
+				  .cc_done = done,
+				  .cc_ctx = ctx,
+				  .cc_value = value};
+	c->ct_commits = cc;
+	c->ct_proposed_end = offset + 1;
 }
 
 /* ---- partition decisions ----------------------------------------------- */
@@ -418,7 +385,7 @@ static void ctl_handoff_begin(struct controller *c, const struct meta_topic *t, 
 	mp->mp_leader = -1;
 	mp->mp_leader_epoch++;
 	ctl_stage_partition(c, t, p, mp);
-	h->ch_offset = plog_end_offset(c->ct_part->pt_log) + c->ct_nstaged;
+	h->ch_offset = ctl_next_offset(c) + 1;
 	h->ch_deadline_ms = ctl_now(c) + ctl_lease_ms(&c->ct_b->b_cfg) + CTL_TICK_MS;
 	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
 	blog(BLOG_INFO, "leadership_handoff", "topic", t->mt_name, "partition", blog_i64(b1, p),
@@ -636,7 +603,7 @@ void ctl_register(struct controller *c, const struct kp_replog_register_request 
 	struct meta_broker b = {
 		.mb_id = req->broker_id,
 		.mb_clean = req->clean_shutdown,
-		.mb_epoch = plog_end_offset(c->ct_part->pt_log) + c->ct_nstaged,
+		.mb_epoch = ctl_next_offset(c),
 	};
 	memcpy(b.mb_incarnation, req->incarnation_id.bytes, 16);
 	snprintf(b.mb_address, sizeof(b.mb_address), "%.*s",
@@ -645,7 +612,7 @@ void ctl_register(struct controller *c, const struct kp_replog_register_request 
 	char rec[META_RECORD_MAX], b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
 	bool was_alive = cur && meta_broker_alive(&c->ct_image, req->broker_id);
 	if (ctl_stage(c, rec, meta_rec_broker(rec, &b)) < 0) {
-		done(ctx, KP_ERR_KAFKA_STORAGE_ERROR, "controller failed", -1);
+		done(ctx, KP_ERR_NOT_CONTROLLER, "the active controller changed: retry", -1);
 		return;
 	}
 	blog(BLOG_INFO, "broker_registered", "broker", blog_i64(b1, b.mb_id), "address",
@@ -669,6 +636,10 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 {
 	memset(resp, 0, sizeof(*resp));
 	resp->controller_epoch = c->ct_epoch;
+	if (c->ct_failed || !qr_active(c->ct_q)) {
+		resp->error_code = KP_ERR_NOT_CONTROLLER;
+		return;
+	}
 	struct meta_broker *b = meta_broker(&c->ct_image, req->broker_id);
 	if (!b || !b->mb_registered || b->mb_epoch != req->broker_epoch) {
 		resp->error_code = KP_ERR_STALE_BROKER_EPOCH;
@@ -700,7 +671,7 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 	}
 	ctl_handoffs_progress(c);
 	ctl_commit(c, NULL, NULL, 0);
-	bool no_lease = b->mb_fenced || s->cs_shutdown ||
+	bool no_lease = b->mb_fenced || s->cs_shutdown || !qr_lease_ok(c->ct_q) ||
 			ctl_handoff_pending_from(c, b->mb_id, req->metadata_offset);
 	resp->lease_ms = no_lease ? 0 : (int32_t)ctl_lease_ms(&c->ct_b->b_cfg);
 	resp->is_fenced = b->mb_fenced;
@@ -718,8 +689,7 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 			}
 		}
 		/* ...and the records that moved them are durable. */
-		resp->shutdown_ready =
-			ready && req->metadata_offset >= plog_end_offset(c->ct_part->pt_log);
+		resp->shutdown_ready = ready && req->metadata_offset >= c->ct_proposed_end;
 	}
 }
 
@@ -871,7 +841,7 @@ void ctl_create_topic(struct controller *c, const char *name, int len,
 		t.mt_id[i] = (uint8_t)(rand() >> 7);
 	char rec[META_RECORD_MAX];
 	if (ctl_stage(c, rec, meta_rec_topic(rec, &t)) < 0) {
-		done(ctx, KP_ERR_KAFKA_STORAGE_ERROR, "controller failed", 0);
+		done(ctx, KP_ERR_NOT_CONTROLLER, "the active controller changed: retry", 0);
 		return;
 	}
 	/* Replicas round-robin from a rotating start: leaders (the first
@@ -913,81 +883,42 @@ void ctl_delete_topic(struct controller *c, const char *name, int len, ctl_done_
 
 /* ---- start / stop ------------------------------------------------------ */
 
-/* Apply every record of the metadata log to the image, in order. */
-static int ctl_replay(struct controller *c)
-{
-	struct plog *log = c->ct_part->pt_log;
-	char err[256];
-	int64_t off = plog_start_offset(log);
-	while (off < plog_end_offset(log)) {
-		struct plog_slice s;
-		int rc = plog_read(log, off, 1 << 20, INT64_MAX, true, &s);
-		if (rc != 1)
-			return rc < 0 ? rc : RL_ECORRUPT;
-		uint8_t *buf = malloc(s.ps_len ? s.ps_len : 1);
-		if (!buf || plog_slice_copy(&s, buf, s.ps_len) != (int64_t)s.ps_len) {
-			free(buf);
-			plog_slice_release(&s);
-			return RL_ECORRUPT;
-		}
-		rc = meta_records_each(buf, s.ps_len, off, meta_apply_cb, &c->ct_image, err,
-				       sizeof(err));
-		off = s.ps_next_offset;
-		free(buf);
-		plog_slice_release(&s);
-		if (rc < 0) {
-			blog(BLOG_ERROR, "metadata_replay_failed", "error", err, NULL);
-			return rc;
-		}
-	}
-	return 0;
-}
-
-int ctl_start(struct broker *b, struct controller **out)
+int ctl_start(struct broker *b, struct quorum *q, const struct meta_image *committed, int32_t epoch,
+	      struct controller **out)
 {
 	struct controller *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -1;
 	c->ct_b = b;
+	c->ct_q = q;
 	meta_image_init(&c->ct_image);
-	c->ct_part = cluster_open_metadata_partition(b);
-	if (!c->ct_part || ctl_replay(c) < 0) {
+	if (meta_image_copy(&c->ct_image, committed) < 0) {
 		meta_image_deinit(&c->ct_image);
 		free(c);
 		return -1;
 	}
-	if (c->ct_image.mi_cluster_id[0] && strcmp(c->ct_image.mi_cluster_id, b->b_cluster_id)) {
-		blog(BLOG_ERROR, "start_failed", "reason",
-		     "the metadata log belongs to another cluster than meta.properties",
-		     "metadata_cluster_id", c->ct_image.mi_cluster_id, "cluster_id",
-		     b->b_cluster_id, NULL);
-		meta_image_deinit(&c->ct_image);
-		free(c);
-		return -1;
-	}
-	c->ct_epoch = c->ct_image.mi_controller_epoch + 1;
-	if (cluster_lead_metadata_partition(b, c->ct_part, c->ct_epoch) < 0) {
-		blog(BLOG_ERROR, "start_failed", "reason", "cannot lead the metadata log", NULL);
-		meta_image_deinit(&c->ct_image);
-		free(c);
-		return -1;
-	}
-	/* The previous incarnation's leases end within a session timeout; a
-	 * broker that never heartbeats again is fenced one session from now. */
+	c->ct_epoch = epoch;
+	c->ct_proposed_end = committed->mi_next_offset;
+	/* The previous controller's leases end within a session timeout (a
+	 * lease is 2/3 of it, and a deposed Raft leader learns it was deposed
+	 * within an election timeout, at most 1/6 of it): a broker that never
+	 * heartbeats here is fenced one session from now, not before. */
 	c->ct_elect_after_ms = ctl_now(c) + b->b_cfg.bc_session_timeout_ms;
 	for (int i = 0; i < c->ct_image.mi_nbrokers; i++)
 		if (c->ct_image.mi_brokers[i].mb_registered)
 			(void)ctl_session(c, c->ct_image.mi_brokers[i].mb_id);
 	c->ct_last_preferred_ms = ctl_now(c);
-	srand((unsigned)ctl_wall_ms());
+	srand((unsigned)ctl_wall_ms() ^ (unsigned)b->b_cfg.bc_id);
 	c->ct_rotation = (uint32_t)rand();
+	const char *cluster_id =
+		c->ct_image.mi_cluster_id[0] ? c->ct_image.mi_cluster_id : b->b_cluster_id;
 	char rec[META_RECORD_MAX], b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
-	ctl_stage(c, rec, meta_rec_controller(rec, c->ct_epoch, b->b_cluster_id));
+	ctl_stage(c, rec, meta_rec_controller(rec, c->ct_epoch, cluster_id));
 	ctl_commit(c, NULL, NULL, 0);
 	timer_init(&c->ct_tick, ctl_on_tick, c);
 	timer_arm(&b->b_reactor.re_timers, &c->ct_tick, ctl_now(c) + CTL_TICK_MS);
 	blog(BLOG_INFO, "controller_started", "controller_epoch", blog_i64(b1, c->ct_epoch),
-	     "metadata_records", blog_i64(b2, plog_end_offset(c->ct_part->pt_log)), NULL);
+	     "metadata_offset", blog_i64(b2, committed->mi_next_offset), NULL);
 	*out = c;
 	return 0;
 }
@@ -996,9 +927,19 @@ void ctl_stop(struct controller *c)
 {
 	if (!c)
 		return;
+	for (struct ctl_commit *cc = c->ct_commits; cc; cc = cc->cc_next)
+		cc->cc_ctl = NULL;
 	timer_cancel(&c->ct_b->b_reactor.re_timers, &c->ct_tick);
 	meta_image_deinit(&c->ct_image);
 	free(c->ct_stage);
 	free(c->ct_handoffs);
 	free(c);
+}
+
+int64_t ctl_session_age_ms(struct controller *c, int32_t id)
+{
+	for (int i = 0; i < c->ct_nsessions; i++)
+		if (c->ct_sessions[i].cs_id == id)
+			return ctl_now(c) - c->ct_sessions[i].cs_last_hb_ms;
+	return -1;
 }

@@ -3,16 +3,15 @@
  * (meta.h), keeper of broker sessions and leases, and the one who elects
  * partition leaders and commits ISR changes (DESIGN.md §4-5).
  *
- * Runs inside the broker named by cluster.controller. Its metadata log is
- * the partition `__cluster_metadata-0` in that broker's data_dir, served to
- * the other brokers with ordinary Fetch requests (they read only what is
- * fsynced: the partition's HW).
+ * Runs in the member of the metadata quorum that leads it (quorum.h), from
+ * the moment every entry committed before its term is applied, until it
+ * no longer leads. Its epoch is the Raft term.
  *
  * Decisions are taken on the controller's own image, which includes what it
- * appended and not yet made durable; requests are answered, and brokers see
- * records, only once the records are durable. A failed write of the
- * metadata log leaves the controller's image ahead of its log: the broker
- * stops (exit 1) rather than act on state it could not persist.
+ * proposed and is not yet committed; requests are answered, and brokers see
+ * records, only once the records are committed. A proposal that fails
+ * (leadership lost) leaves the controller's image ahead of the log: it then
+ * decides nothing more and answers NOT_CONTROLLER until it is stopped.
  *
  * Rules it enforces:
  *   - sessions: a broker registers (a new broker epoch every process
@@ -25,7 +24,9 @@
  *     cut off from the controller stops accepting writes before the
  *     controller may elect another. After a controller (re)start no broker
  *     is fenced for session expiry before session_timeout_ms has passed,
- *     which outlasts any lease the previous incarnation granted;
+ *     which outlasts any lease a previous controller granted (a lease is
+ *     2/3 of it; a deposed Raft leader stops within an election timeout,
+ *     at most 1/6 of it);
  *   - elections: a live ISR member (in assignment order, the first is the
  *     preferred leader), else a live eligible replica (ELR, KIP-966), else —
  *     only with unclean_leader_election — any live replica, marked unclean;
@@ -56,32 +57,36 @@ struct broker;
 struct controller;
 struct partition;
 
-/* Open the metadata log, replay it, start a new controller epoch. Returns
- * 0 or -1 after logging why. */
-int ctl_start(struct broker *b, struct controller **out);
+struct quorum;
+
+/* Become the active controller in `epoch` (the Raft term), from the
+ * committed image (copied). Returns 0 or -1 (no memory). */
+int ctl_start(struct broker *b, struct quorum *q, const struct meta_image *committed,
+	      int32_t epoch, struct controller **out);
+/* Stop deciding; answers still pending go out when their entries commit
+ * or fail. */
 void ctl_stop(struct controller *c);
 
-/* The metadata partition (for Fetch of __cluster_metadata and for the
- * local broker to read committed records). */
-struct partition *ctl_metadata_partition(struct controller *c);
 const struct meta_image *ctl_image(const struct controller *c);
+/* Milliseconds since broker id's last heartbeat here, -1 when unknown. */
+int64_t ctl_session_age_ms(struct controller *c, int32_t id);
 
 /* Answers. err is 0 or a Kafka error code; msg may be NULL. */
 typedef void (*ctl_done_fn)(void *ctx, int err, const char *msg, int64_t value);
 
-/* BrokerRegister: done(ctx, err, msg, broker_epoch) once durable. */
+/* BrokerRegister: done(ctx, err, msg, broker_epoch) once committed. */
 void ctl_register(struct controller *c, const struct kp_replog_register_request *req,
 		  ctl_done_fn done, void *ctx);
 /* BrokerHeartbeat: answered at once into *resp. */
 void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_request *req,
 		   struct kp_replog_heartbeat_response *resp);
-/* AlterPartition for one partition: done(ctx, err, msg, 0) once durable;
+/* AlterPartition for one partition: done(ctx, err, msg, 0) once committed;
  * the committed state is then in the image (ctl_image). */
 void ctl_alter_partition(struct controller *c, int32_t broker_id, int64_t broker_epoch,
 			 const char *topic, int topic_len,
 			 const struct kp_replog_alter_partition *ap, ctl_done_fn done, void *ctx);
 /* CreateTopics for one topic (validated by the caller for name and
- * config); done(ctx, err, msg, 0) once durable. */
+ * config); done(ctx, err, msg, 0) once committed. */
 void ctl_create_topic(struct controller *c, const char *name, int len,
 		      const struct topic_config *cfg, bool validate_only, ctl_done_fn done,
 		      void *ctx);

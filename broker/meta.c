@@ -547,3 +547,107 @@ int meta_apply_cb(void *ctx, int64_t offset, const char *value, size_t len, char
 	struct meta_delta d;
 	return meta_apply(ctx, value, len, offset, &d, err, err_cap);
 }
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+struct meta_out {
+	char *mo_buf;
+	size_t mo_len, mo_cap;
+	bool mo_failed;
+};
+
+static void meta_out_line(struct meta_out *o, const char *line, int n)
+{
+	if (o->mo_failed || n <= 0)
+		return;
+	size_t need = o->mo_len + (size_t)n + 1;
+	if (need > o->mo_cap) {
+		size_t ncap = o->mo_cap ? o->mo_cap * 2 : 65536;
+		while (ncap < need)
+			ncap *= 2;
+		char *nb = realloc(o->mo_buf, ncap);
+		if (!nb) {
+			o->mo_failed = true;
+			return;
+		}
+		o->mo_buf = nb;
+		o->mo_cap = ncap;
+	}
+	memcpy(o->mo_buf + o->mo_len, line, (size_t)n);
+	o->mo_buf[o->mo_len + (size_t)n] = '\n';
+	o->mo_len += (size_t)n + 1;
+}
+
+int meta_snapshot_write(const struct meta_image *mi, char **out, size_t *len)
+{
+	struct meta_out o = {0};
+	char rec[META_RECORD_MAX];
+	meta_out_line(
+		&o, rec,
+		snprintf(rec, sizeof(rec), "snapshot next_offset=%" PRId64, mi->mi_next_offset));
+	if (mi->mi_cluster_id[0])
+		meta_out_line(&o, rec,
+			      meta_rec_controller(rec, mi->mi_controller_epoch, mi->mi_cluster_id));
+	for (int i = 0; i < mi->mi_nbrokers; i++) {
+		const struct meta_broker *b = &mi->mi_brokers[i];
+		if (!b->mb_registered)
+			continue;
+		meta_out_line(&o, rec, meta_rec_broker(rec, b));
+		if (!b->mb_fenced)
+			meta_out_line(&o, rec, meta_rec_unfence(rec, b->mb_id));
+		if (b->mb_shutting_down)
+			meta_out_line(&o, rec, meta_rec_shutdown(rec, b->mb_id));
+	}
+	for (uint32_t i = 0; i < mi->mi_ntopics; i++) {
+		const struct meta_topic *t = mi->mi_order[i];
+		meta_out_line(&o, rec, meta_rec_topic(rec, t));
+		for (int32_t p = 0; p < t->mt_npartitions; p++)
+			meta_out_line(&o, rec,
+				      meta_rec_partition(rec, t->mt_name, p, &t->mt_parts[p]));
+	}
+	if (o.mo_failed) {
+		free(o.mo_buf);
+		return -ENOMEM;
+	}
+	*out = o.mo_buf;
+	*len = o.mo_len;
+	return 0;
+}
+
+int meta_snapshot_read(struct meta_image *mi, const char *buf, size_t len, char *err,
+		       size_t err_cap)
+{
+	meta_image_deinit(mi);
+	meta_image_init(mi);
+	const char *end = buf + len;
+	const char *nl = memchr(buf, '\n', len);
+	int64_t next = -1;
+	if (!nl || sscanf(buf, "snapshot next_offset=%" SCNd64, &next) != 1 || next < 0)
+		return meta_fail(err, err_cap, "metadata snapshot has no header", buf,
+				 nl ? (size_t)(nl - buf) : len);
+	for (const char *at = nl + 1; at < end;) {
+		const char *e = memchr(at, '\n', (size_t)(end - at));
+		size_t n = e ? (size_t)(e - at) : (size_t)(end - at);
+		struct meta_delta d;
+		if (n > 0 && meta_apply(mi, at, n, next > 0 ? next - 1 : 0, &d, err, err_cap) < 0) {
+			meta_image_deinit(mi);
+			meta_image_init(mi);
+			return RL_ECORRUPT;
+		}
+		at += n + 1;
+	}
+	mi->mi_next_offset = next;
+	return 0;
+}
+
+int meta_image_copy(struct meta_image *dst, const struct meta_image *src)
+{
+	char *buf;
+	size_t len;
+	char err[256];
+	if (meta_snapshot_write(src, &buf, &len) < 0)
+		return -ENOMEM;
+	int rc = meta_snapshot_read(dst, buf, len, err, sizeof(err));
+	free(buf);
+	return rc < 0 ? -ENOMEM : 0;
+}

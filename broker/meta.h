@@ -149,6 +149,17 @@ int meta_records_each(const uint8_t *bytes, size_t len, int64_t from, meta_recor
 int meta_apply_cb(void *ctx, int64_t offset, const char *value, size_t len, char *err,
 		  size_t err_cap);
 
+/* Snapshots: the image as records, one per line, that rebuild it when
+ * applied in order to an empty image; the first line is
+ * `snapshot next_offset=N`. meta_snapshot_write mallocs *out. */
+int meta_snapshot_write(const struct meta_image *mi, char **out, size_t *len);
+/* Replace mi (initialized, possibly holding an image) with a snapshot's.
+ * Returns 0, or RL_ECORRUPT with err (mi is then empty). */
+int meta_snapshot_read(struct meta_image *mi, const char *buf, size_t len, char *err,
+		       size_t err_cap);
+/* dst (initialized) becomes a copy of src. Returns 0 or -ENOMEM. */
+int meta_image_copy(struct meta_image *dst, const struct meta_image *src);
+
 /* Helpers on id lists. */
 bool meta_ids_contain(const int32_t *ids, int32_t n, int32_t id);
 int meta_ids_format(char *buf, size_t cap, const int32_t *ids, int32_t n);

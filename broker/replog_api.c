@@ -20,6 +20,7 @@
 #include "cluster.h"
 #include "conn.h"
 #include "controller.h"
+#include "quorum.h"
 #include "kp_api.h"
 #include "partition.h"
 #include "replica.h"
@@ -346,6 +347,52 @@ void replog_discarded_handle(struct broker *b, struct kreq *rq)
 			rd.rd_partition = p;
 			discard_list(plog_dir_fd(t->tp_parts[p].pt_log), replog_discard_cb, &rd);
 		}
+	}
+	kreq_respond(rq, &resp);
+}
+
+void replog_raft_handle(struct broker *b, struct kreq *rq)
+{
+	union kp_response_body resp;
+	memset(&resp, 0, sizeof(resp));
+	resp.replog_raft.error_code = (int16_t)qr_recv(cluster_quorum(b), &rq->rq_body.replog_raft);
+	kreq_respond(rq, &resp);
+}
+
+static void *replog_alloc(void *ctx, size_t n, size_t size)
+{
+	return kreq_alloc(ctx, n, size);
+}
+
+void replog_quorum_handle(struct broker *b, struct kreq *rq)
+{
+	union kp_response_body resp;
+	struct kp_replog_describe_quorum_response *r = &resp.replog_describe_quorum;
+	memset(r, 0, sizeof(*r));
+	r->broker_id = b->b_cfg.bc_id;
+	struct quorum *q = cluster_quorum(b);
+	if (!q) {
+		r->error_code = KP_ERR_BROKER_NOT_AVAILABLE;
+		kreq_respond(rq, &resp);
+		return;
+	}
+	qr_describe(q, r, replog_alloc, rq);
+	const struct meta_image *mi = cluster_image(b);
+	r->metadata_offset = mi->mi_next_offset;
+	struct controller *ctl = cluster_controller(b);
+	r->brokers = mi->mi_nbrokers ? kreq_alloc(rq, (size_t)mi->mi_nbrokers, sizeof(*r->brokers))
+				     : NULL;
+	for (int i = 0; r->brokers && i < mi->mi_nbrokers; i++) {
+		const struct meta_broker *mb = &mi->mi_brokers[i];
+		r->brokers[r->brokers_count++] = (struct kp_replog_quorum_broker){
+			.id = mb->mb_id,
+			.address = kp_str_from_cstr(mb->mb_address),
+			.broker_epoch = mb->mb_epoch,
+			.registered = mb->mb_registered,
+			.fenced = mb->mb_fenced,
+			.shutting_down = mb->mb_shutting_down,
+			.session_ms_ago = ctl ? ctl_session_age_ms(ctl, mb->mb_id) : -1,
+		};
 	}
 	kreq_respond(rq, &resp);
 }

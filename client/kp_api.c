@@ -81,6 +81,8 @@ static const struct kp_api_info kp_private_apis[KP_API_REPLOG_COUNT] = {
 	PRIVATE_ROW(KP_API_REPLOG_ALTER_PARTITION, "ReplogAlterPartition"),
 	PRIVATE_ROW(KP_API_REPLOG_DESCRIBE_REPLICAS, "ReplogDescribeReplicas"),
 	PRIVATE_ROW(KP_API_REPLOG_LIST_DISCARDED, "ReplogListDiscarded"),
+	PRIVATE_ROW(KP_API_REPLOG_RAFT, "ReplogRaft"),
+	PRIVATE_ROW(KP_API_REPLOG_DESCRIBE_QUORUM, "ReplogDescribeQuorum"),
 };
 
 #undef ROW

@@ -14,7 +14,7 @@
  * "Flexible from" is Kafka's schema fact (the first version with compact
  * encodings and tagged fields) and is kept even for versions above our
  * range, so the header of a request we will refuse is still read right.
- * replog's private APIs (keys 10000..10004, kp_replog.h) are flexible from
+ * replog's private APIs (keys 10000..10006, kp_replog.h) are flexible from
  * v0: request header v2, response header v1, always.
  */
 #ifndef REPLOG_KP_API_H
@@ -77,7 +77,9 @@ enum kp_api_key {
 	KP_API_REPLOG_ALTER_PARTITION = 10002,
 	KP_API_REPLOG_DESCRIBE_REPLICAS = 10003,
 	KP_API_REPLOG_LIST_DISCARDED = 10004,
-	KP_API_REPLOG_END = 10005, /* one past the last private key */
+	KP_API_REPLOG_RAFT = 10005,
+	KP_API_REPLOG_DESCRIBE_QUORUM = 10006,
+	KP_API_REPLOG_END = 10007, /* one past the last private key */
 };
 
 #define KP_API_REPLOG_COUNT (KP_API_REPLOG_END - KP_API_REPLOG_FIRST)

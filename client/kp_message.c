@@ -46,6 +46,10 @@ int kp_request_body_decode(struct kp_reader *r, int16_t api_key, int16_t version
 							 &body->replog_describe_replicas);
 	case KP_API_REPLOG_LIST_DISCARDED:
 		return kp_replog_discarded_request_decode(r, version, &body->replog_list_discarded);
+	case KP_API_REPLOG_RAFT:
+		return kp_replog_raft_request_decode(r, version, &body->replog_raft);
+	case KP_API_REPLOG_DESCRIBE_QUORUM:
+		return kp_replog_quorum_request_decode(r, version, &body->replog_describe_quorum);
 	default:
 		return kp_reader_fail(r, KP_EUNSUPPORTED_API);
 	}
@@ -85,6 +89,10 @@ int kp_request_body_encode(struct kp_writer *w, int16_t api_key, int16_t version
 							 &body->replog_describe_replicas);
 	case KP_API_REPLOG_LIST_DISCARDED:
 		return kp_replog_discarded_request_encode(w, version, &body->replog_list_discarded);
+	case KP_API_REPLOG_RAFT:
+		return kp_replog_raft_request_encode(w, version, &body->replog_raft);
+	case KP_API_REPLOG_DESCRIBE_QUORUM:
+		return kp_replog_quorum_request_encode(w, version, &body->replog_describe_quorum);
 	default:
 		return kp_writer_fail(w, KP_EUNSUPPORTED_API);
 	}
@@ -126,6 +134,10 @@ int kp_response_body_decode(struct kp_reader *r, int16_t api_key, int16_t versio
 	case KP_API_REPLOG_LIST_DISCARDED:
 		return kp_replog_discarded_response_decode(r, version,
 							   &body->replog_list_discarded);
+	case KP_API_REPLOG_RAFT:
+		return kp_replog_raft_response_decode(r, version, &body->replog_raft);
+	case KP_API_REPLOG_DESCRIBE_QUORUM:
+		return kp_replog_quorum_response_decode(r, version, &body->replog_describe_quorum);
 	default:
 		return kp_reader_fail(r, KP_EUNSUPPORTED_API);
 	}
@@ -167,6 +179,10 @@ int kp_response_body_encode(struct kp_writer *w, int16_t api_key, int16_t versio
 	case KP_API_REPLOG_LIST_DISCARDED:
 		return kp_replog_discarded_response_encode(w, version,
 							   &body->replog_list_discarded);
+	case KP_API_REPLOG_RAFT:
+		return kp_replog_raft_response_encode(w, version, &body->replog_raft);
+	case KP_API_REPLOG_DESCRIBE_QUORUM:
+		return kp_replog_quorum_response_encode(w, version, &body->replog_describe_quorum);
 	default:
 		return kp_writer_fail(w, KP_EUNSUPPORTED_API);
 	}

@@ -42,6 +42,8 @@ union kp_request_body {
 	struct kp_replog_alter_request replog_alter_partition;
 	struct kp_replog_describe_request replog_describe_replicas;
 	struct kp_replog_discarded_request replog_list_discarded;
+	struct kp_replog_raft_request replog_raft;
+	struct kp_replog_describe_quorum_request replog_describe_quorum;
 };
 
 union kp_response_body {
@@ -59,6 +61,8 @@ union kp_response_body {
 	struct kp_replog_alter_response replog_alter_partition;
 	struct kp_replog_describe_response replog_describe_replicas;
 	struct kp_replog_discarded_response replog_list_discarded;
+	struct kp_replog_raft_response replog_raft;
+	struct kp_replog_describe_quorum_response replog_describe_quorum;
 };
 
 /* Body codecs by api key. Outcomes as for the per-API functions, plus

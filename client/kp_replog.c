@@ -1,5 +1,5 @@
 /*
- * kp_replog — replog's private APIs (keys 10000-10004), version 0 only,
+ * kp_replog — replog's private APIs (keys 10000-10006), version 0 only,
  * flexible at v0. Layout (all integers big-endian; "string" is a compact
  * string, uvarint(len + 1) then bytes; "[x]" is a compact array,
  * uvarint(count + 1) then elements, 0 = null where marked nullable; "tags"
@@ -66,6 +66,23 @@
  *                      bytes int64, epoch_min int32, epoch_max int32, tags],
  *             tags
  *
+ * 10005 ReplogRaft
+ *   Request   from_id int32, from_address string, message bytes (compact:
+ *             uvarint(len + 1) then bytes; broker/raftmsg.h's encoding), tags
+ *   Response  error_code int16, tags
+ *
+ * 10006 ReplogDescribeQuorum
+ *   Request   tags
+ *   Response  error_code int16, broker_id int32, leader_id int32, state int8,
+ *             term int64, commit_index int64, last_applied int64,
+ *             last_index int64, snapshot_index int64, metadata_offset int64,
+ *             members [id int32, role int8, match_index int64,
+ *                      last_contact_ms_ago int64, tags],
+ *             brokers [id int32, address string, broker_epoch int64,
+ *                      registered bool, fenced bool, shutting_down bool,
+ *                      session_ms_ago int64, tags],
+ *             tags
+ *
  * A heartbeat request, for example: 00000003 (broker 3)
  * 0000000000000007 (epoch 7) 00000000000004d2 (offset 1234) 00 (no
  * shutdown) 00 (no tags) — 22 bytes after a request header v2.
@@ -93,6 +110,8 @@
 #define MIN_REPLICA	    68 /* see below */
 #define MIN_FOLLOWER	    21 /* int32, 2 x int64, tags */
 #define MIN_DISCARDED_ENTRY 53 /* see below */
+#define MIN_QUORUM_MEMBER   22 /* int32, int8, 2 x int64, tags */
+#define MIN_QUORUM_BROKER   24 /* int32, address, int64, 3 x bool, int64, tags */
 
 /* index, role, 3 x int32, 4 x int64, 4 arrays, int32, int64, int16, tags */
 _Static_assert(MIN_REPLICA == 4 + 1 + 3 * 4 + 4 * 8 + 4 + 4 + 8 + 2 + 1, "replica size");
@@ -545,6 +564,154 @@ int kp_replog_discarded_response_encode(struct kp_writer *w, int16_t version,
 		kp_write_int32(w, e->epoch_min);
 		kp_write_int32(w, e->epoch_max);
 		kp_write_tags(w, e->tags);
+	}
+	kp_write_tags(w, resp->tags);
+	return w->kw_err;
+}
+
+/* ---------------------------------------------------------- ReplogRaft */
+
+int kp_replog_raft_request_decode(struct kp_reader *r, int16_t version,
+				  struct kp_replog_raft_request *req)
+{
+	if (kp_api_begin_decode(r, KP_API_REPLOG_RAFT, version))
+		return r->kr_err;
+	req->from_id = kp_read_int32(r);
+	req->from_address = kp_read_string(r);
+	req->message = kp_read_bytes(r);
+	req->tags = kp_read_tags(r);
+	return kp_reader_finish(r);
+}
+
+int kp_replog_raft_request_encode(struct kp_writer *w, int16_t version,
+				  const struct kp_replog_raft_request *req)
+{
+	if (kp_api_begin_encode(w, KP_API_REPLOG_RAFT, version))
+		return w->kw_err;
+	kp_write_int32(w, req->from_id);
+	kp_write_string(w, req->from_address);
+	kp_write_bytes(w, req->message);
+	kp_write_tags(w, req->tags);
+	return w->kw_err;
+}
+
+int kp_replog_raft_response_decode(struct kp_reader *r, int16_t version,
+				   struct kp_replog_raft_response *resp)
+{
+	if (kp_api_begin_decode(r, KP_API_REPLOG_RAFT, version))
+		return r->kr_err;
+	resp->error_code = kp_read_int16(r);
+	resp->tags = kp_read_tags(r);
+	return kp_reader_finish(r);
+}
+
+int kp_replog_raft_response_encode(struct kp_writer *w, int16_t version,
+				   const struct kp_replog_raft_response *resp)
+{
+	if (kp_api_begin_encode(w, KP_API_REPLOG_RAFT, version))
+		return w->kw_err;
+	kp_write_int16(w, resp->error_code);
+	kp_write_tags(w, resp->tags);
+	return w->kw_err;
+}
+
+/* ------------------------------------------------ ReplogDescribeQuorum */
+
+int kp_replog_quorum_request_decode(struct kp_reader *r, int16_t version,
+				    struct kp_replog_describe_quorum_request *req)
+{
+	if (kp_api_begin_decode(r, KP_API_REPLOG_DESCRIBE_QUORUM, version))
+		return r->kr_err;
+	req->tags = kp_read_tags(r);
+	return kp_reader_finish(r);
+}
+
+int kp_replog_quorum_request_encode(struct kp_writer *w, int16_t version,
+				    const struct kp_replog_describe_quorum_request *req)
+{
+	if (kp_api_begin_encode(w, KP_API_REPLOG_DESCRIBE_QUORUM, version))
+		return w->kw_err;
+	kp_write_tags(w, req->tags);
+	return w->kw_err;
+}
+
+int kp_replog_quorum_response_decode(struct kp_reader *r, int16_t version,
+				     struct kp_replog_describe_quorum_response *resp)
+{
+	if (kp_api_begin_decode(r, KP_API_REPLOG_DESCRIBE_QUORUM, version))
+		return r->kr_err;
+	resp->error_code = kp_read_int16(r);
+	resp->broker_id = kp_read_int32(r);
+	resp->leader_id = kp_read_int32(r);
+	resp->state = kp_read_int8(r);
+	resp->term = kp_read_int64(r);
+	resp->commit_index = kp_read_int64(r);
+	resp->last_applied = kp_read_int64(r);
+	resp->last_index = kp_read_int64(r);
+	resp->snapshot_index = kp_read_int64(r);
+	resp->metadata_offset = kp_read_int64(r);
+	resp->members = kp_read_struct_array(r, false, MIN_QUORUM_MEMBER, sizeof(*resp->members),
+					     &resp->members_count);
+	for (int32_t i = 0; i < resp->members_count && !r->kr_err; i++) {
+		struct kp_replog_quorum_member *m = &resp->members[i];
+		m->id = kp_read_int32(r);
+		m->role = kp_read_int8(r);
+		m->match_index = kp_read_int64(r);
+		m->last_contact_ms_ago = kp_read_int64(r);
+		m->tags = kp_read_tags(r);
+	}
+	resp->brokers = kp_read_struct_array(r, false, MIN_QUORUM_BROKER, sizeof(*resp->brokers),
+					     &resp->brokers_count);
+	for (int32_t i = 0; i < resp->brokers_count && !r->kr_err; i++) {
+		struct kp_replog_quorum_broker *b = &resp->brokers[i];
+		b->id = kp_read_int32(r);
+		b->address = kp_read_string(r);
+		b->broker_epoch = kp_read_int64(r);
+		b->registered = kp_read_bool(r);
+		b->fenced = kp_read_bool(r);
+		b->shutting_down = kp_read_bool(r);
+		b->session_ms_ago = kp_read_int64(r);
+		b->tags = kp_read_tags(r);
+	}
+	resp->tags = kp_read_tags(r);
+	return kp_reader_finish(r);
+}
+
+int kp_replog_quorum_response_encode(struct kp_writer *w, int16_t version,
+				     const struct kp_replog_describe_quorum_response *resp)
+{
+	if (kp_api_begin_encode(w, KP_API_REPLOG_DESCRIBE_QUORUM, version))
+		return w->kw_err;
+	kp_write_int16(w, resp->error_code);
+	kp_write_int32(w, resp->broker_id);
+	kp_write_int32(w, resp->leader_id);
+	kp_write_int8(w, resp->state);
+	kp_write_int64(w, resp->term);
+	kp_write_int64(w, resp->commit_index);
+	kp_write_int64(w, resp->last_applied);
+	kp_write_int64(w, resp->last_index);
+	kp_write_int64(w, resp->snapshot_index);
+	kp_write_int64(w, resp->metadata_offset);
+	kp_write_array_begin(w, resp->members, resp->members_count, false);
+	for (int32_t i = 0; i < resp->members_count && !w->kw_err; i++) {
+		const struct kp_replog_quorum_member *m = &resp->members[i];
+		kp_write_int32(w, m->id);
+		kp_write_int8(w, m->role);
+		kp_write_int64(w, m->match_index);
+		kp_write_int64(w, m->last_contact_ms_ago);
+		kp_write_tags(w, m->tags);
+	}
+	kp_write_array_begin(w, resp->brokers, resp->brokers_count, false);
+	for (int32_t i = 0; i < resp->brokers_count && !w->kw_err; i++) {
+		const struct kp_replog_quorum_broker *b = &resp->brokers[i];
+		kp_write_int32(w, b->id);
+		kp_write_string(w, b->address);
+		kp_write_int64(w, b->broker_epoch);
+		kp_write_bool(w, b->registered);
+		kp_write_bool(w, b->fenced);
+		kp_write_bool(w, b->shutting_down);
+		kp_write_int64(w, b->session_ms_ago);
+		kp_write_tags(w, b->tags);
 	}
 	kp_write_tags(w, resp->tags);
 	return w->kw_err;

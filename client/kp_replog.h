@@ -8,6 +8,8 @@
  *   10002 ReplogAlterPartition    a leader proposes new ISRs
  *   10003 ReplogDescribeReplicas  a broker's view of its replicas
  *   10004 ReplogListDiscarded     a broker's discarded writes (DESIGN.md §4)
+ *   10005 ReplogRaft              one Raft message between metadata quorum members
+ *   10006 ReplogDescribeQuorum    a broker's view of the metadata quorum
  *
  * Kafka's own controller RPCs (BrokerRegistration, AlterPartition, ...) are
  * not used: these carry what replog's design needs (clean shutdown for
@@ -251,6 +253,68 @@ struct kp_replog_discarded_response {
 	struct kp_tags tags;
 };
 
+/* ---------------------------------------------------------- ReplogRaft */
+
+/* One Raft message (broker/raftmsg.h encodes it) from member from_id. */
+struct kp_replog_raft_request {
+	int32_t from_id;
+	struct kp_str from_address;
+	struct kp_bytes message;
+	struct kp_tags tags;
+};
+
+struct kp_replog_raft_response {
+	int16_t error_code;
+	struct kp_tags tags;
+};
+
+/* ------------------------------------------------ ReplogDescribeQuorum */
+
+struct kp_replog_describe_quorum_request {
+	struct kp_tags tags;
+};
+
+/* A member of the quorum as the broker answering sees it. match_index and
+ * last_contact_ms_ago are known only on the leader (-1 elsewhere). */
+struct kp_replog_quorum_member {
+	int32_t id;
+	int8_t role; /* 0 standby, 1 voter, 2 spare (raft.h's RAFT_STANDBY...) */
+	int64_t match_index;
+	int64_t last_contact_ms_ago;
+	struct kp_tags tags;
+};
+
+/* A broker of the committed metadata, plus its session on the active
+ * controller (session_ms_ago -1 when the answering broker is not it). */
+struct kp_replog_quorum_broker {
+	int32_t id;
+	struct kp_str address;
+	int64_t broker_epoch;
+	bool registered;
+	bool fenced;
+	bool shutting_down;
+	int64_t session_ms_ago;
+	struct kp_tags tags;
+};
+
+struct kp_replog_describe_quorum_response {
+	int16_t error_code;
+	int32_t broker_id;
+	int32_t leader_id; /* -1 unknown */
+	int8_t state;	   /* 0 unavailable, 1 follower, 2 candidate, 3 leader */
+	int64_t term;
+	int64_t commit_index;
+	int64_t last_applied;
+	int64_t last_index;
+	int64_t snapshot_index;
+	int64_t metadata_offset; /* the broker's applied metadata (heartbeats) */
+	struct kp_replog_quorum_member *members;
+	int32_t members_count;
+	struct kp_replog_quorum_broker *brokers;
+	int32_t brokers_count;
+	struct kp_tags tags;
+};
+
 /* ------------------------------------------------------------- codecs */
 
 int kp_replog_register_request_decode(struct kp_reader *r, int16_t version,
@@ -297,5 +361,22 @@ int kp_replog_discarded_response_decode(struct kp_reader *r, int16_t version,
 					struct kp_replog_discarded_response *resp);
 int kp_replog_discarded_response_encode(struct kp_writer *w, int16_t version,
 					const struct kp_replog_discarded_response *resp);
+
+int kp_replog_raft_request_decode(struct kp_reader *r, int16_t version,
+				  struct kp_replog_raft_request *req);
+int kp_replog_raft_request_encode(struct kp_writer *w, int16_t version,
+				  const struct kp_replog_raft_request *req);
+int kp_replog_raft_response_decode(struct kp_reader *r, int16_t version,
+				   struct kp_replog_raft_response *resp);
+int kp_replog_raft_response_encode(struct kp_writer *w, int16_t version,
+				   const struct kp_replog_raft_response *resp);
+int kp_replog_quorum_request_decode(struct kp_reader *r, int16_t version,
+				    struct kp_replog_describe_quorum_request *req);
+int kp_replog_quorum_request_encode(struct kp_writer *w, int16_t version,
+				    const struct kp_replog_describe_quorum_request *req);
+int kp_replog_quorum_response_decode(struct kp_reader *r, int16_t version,
+				     struct kp_replog_describe_quorum_response *resp);
+int kp_replog_quorum_response_encode(struct kp_writer *w, int16_t version,
+				     const struct kp_replog_describe_quorum_response *resp);
 
 #endif

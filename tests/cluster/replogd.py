@@ -187,6 +187,7 @@ class Broker:
         self.fixed_port = port is not None  # a cluster member: others know its port
         self.proc = None
         self.pid = None
+        self.paused = False  # SIGSTOPped by sigstop(): running, but answers nothing
         self.start_log_offset = 0  # where the current start's lines begin
         self.returncodes = []
 
@@ -277,9 +278,11 @@ class Broker:
 
     def sigstop(self):
         os.kill(self.pid, signal.SIGSTOP)
+        self.paused = True
 
     def sigcont(self):
         os.kill(self.pid, signal.SIGCONT)
+        self.paused = False
 
     def kill9(self):
         assert self.running(), "not running" + self.ctx()
@@ -287,6 +290,12 @@ class Broker:
         rc = self.proc.wait(timeout=STOP_TIMEOUT_S)
         self.returncodes.append(rc)
         return rc
+
+    def wait_unfenced(self, timeout_s=START_TIMEOUT_S):
+        """Wait until this run of the broker logged that the controller
+        unfenced it."""
+        wait_for(lambda: self.events("broker_is_unfenced", since_start=True), timeout_s,
+                 f"{self.name} unfenced", ctx=self.ctx, alive=self)
 
     def restart(self):
         if self.running():
@@ -395,12 +404,15 @@ def dump_log(path):
 
 
 class Cluster:
-    """N replogd processes on 127.0.0.1 that know each other (cluster.brokers),
-    broker 1 running the controller. `config` is merged into every broker's
-    (e.g. topic_defaults, replication); brokers are `self.brokers[id]`.
-    Ports are chosen up front: every config names every address."""
+    """N replogd processes on 127.0.0.1 that know each other (cluster.brokers).
+    The metadata quorum is broker 1 alone (cluster.controller: 1: the others
+    are standbys) unless `controllers` names the voters (cluster.controllers).
+    `config` is merged into every broker's (e.g. topic_defaults,
+    replication); brokers are `self.brokers[id]`. Ports are chosen up front:
+    every config names every address."""
 
-    def __init__(self, root, n=3, config=None, session_timeout_ms=2000, lag_max_ms=2000):
+    def __init__(self, root, n=3, config=None, session_timeout_ms=2000, lag_max_ms=2000,
+                 controllers=None):
         self.n = n
         ports = []
         while len(ports) < n:
@@ -410,7 +422,8 @@ class Cluster:
         members = [{"id": i + 1, "address": f"{HOST}:{ports[i]}"} for i in range(n)]
         self.brokers = {}
         for i in range(1, n + 1):
-            cfg = {"cluster": {"controller": 1, "brokers": members},
+            quorum = {"controllers": list(controllers)} if controllers else {"controller": 1}
+            cfg = {"cluster": {**quorum, "brokers": members},
                    "replication": {"session_timeout_ms": session_timeout_ms,
                                    "lag_max_ms": lag_max_ms}}
             _merge(cfg, {k: (dict(v) if isinstance(v, dict) else v)
@@ -418,6 +431,7 @@ class Cluster:
             _merge(cfg, {"broker": {"id": i}})
             self.brokers[i] = Broker(root, f"broker{i}", cfg, port=ports[i - 1])
         self.session_timeout_s = session_timeout_ms / 1000.0
+        self.controllers = list(controllers) if controllers else [1]
 
     def __getitem__(self, broker_id):
         return self.brokers[broker_id]
@@ -433,21 +447,58 @@ class Cluster:
         return [b for b in self if b.running()]
 
     def start(self, timeout_s=START_TIMEOUT_S):
-        """Start every broker (the controller first); return once each is
-        registered and unfenced."""
+        """Start every broker; return once each is registered and unfenced.
+        A lone controller starts first; a quorum of voters needs a majority
+        running before anyone can register, so then all start at once."""
+        if len(self.controllers) == 1:
+            for b in self:
+                if not b.running():
+                    b.start(timeout_s, wait_unfenced=True, wait_leaders=False)
+            return self
         for b in self:
             if not b.running():
-                b.start(timeout_s, wait_unfenced=True, wait_leaders=False)
+                b.start(timeout_s, wait_unfenced=False, wait_leaders=False)
+        for b in self:
+            b.wait_unfenced(timeout_s)
         return self
 
+    def quorum(self, via=None):
+        """The metadata quorum as one running broker sees it
+        (describe_quorum)."""
+        return describe_quorum(via or self.any_running())
+
+    def active_controller(self, timeout_s=30.0, not_in=()):
+        """Wait until the running brokers agree on one active controller (a
+        running voter, not in not_in) and it says it leads: return its id."""
+        def agreed():
+            views = []
+            for b in self.running():
+                if b.paused:
+                    continue
+                try:
+                    views.append(describe_quorum(b, timeout_s=2.0))
+                except (OSError, ConnectionError, TimeoutError, AssertionError):
+                    return None
+            ids = {v["leader_id"] for v in views}
+            if len(ids) != 1:
+                return None
+            (lid,) = ids
+            if lid < 0 or lid in not_in or not self[lid].running() or self[lid].paused:
+                return None
+            lead = [v for v in views if v["broker_id"] == lid]
+            return lid if lead and lead[0]["state"] == "leader" else None
+        return wait_for(agreed, timeout_s, "one active controller", ctx=self.ctx)
+
     def any_running(self):
-        live = self.running()
+        """The first broker running and not paused."""
+        live = [b for b in self.running() if not b.paused]
         assert live, "no broker of the cluster is running"
         return live[0]
 
     def metadata(self, topics=None, via=None):
-        """Metadata v7 as one broker (the controller when it runs) sees it."""
-        b = via or (self[1] if self[1].running() else self.any_running())
+        """Metadata v7 as one broker (broker 1 when it runs) sees it."""
+        b = via or (self[1] if self[1].running() and not self[1].paused
+                    else self.any_running())
         with b.conn() as c:
             return c.metadata(topics=topics, version=7, allow_auto=False)
 
@@ -481,19 +532,23 @@ class Cluster:
         return wait_for(lambda: set(self.partition(topic, partition)["isr_nodes"]) == want,
                         timeout_s, f"ISR {sorted(want)} for {topic}-{partition}", ctx=self.ctx)
 
-    def create_topic(self, topic, partitions=1, replication_factor=3, min_isr=2, **configs):
-        """CreateTopics through kafka-python's admin client; waits for leaders."""
+    def create_topic(self, topic, partitions=1, replication_factor=3, min_isr=2, via=None,
+                     **configs):
+        """CreateTopics through kafka-python's admin client (bootstrapped
+        from `via`, else broker 1 or the first running); waits for leaders."""
         from kafka.admin import KafkaAdminClient, NewTopic
         cfg = {"min.insync.replicas": str(min_isr)}
         cfg.update({k.replace("_", "."): str(v) for k, v in configs.items()})
-        admin = KafkaAdminClient(bootstrap_servers=self[1].bootstrap, request_timeout_ms=20000)
+        boot = via or (self[1] if self[1].running() and not self[1].paused
+                       else self.any_running())
+        admin = KafkaAdminClient(bootstrap_servers=boot.bootstrap, request_timeout_ms=20000)
         try:
             admin.create_topics([NewTopic(topic, partitions, replication_factor,
                                           topic_configs=cfg)])
         finally:
             admin.close()
         for p in range(partitions):
-            self.wait_leader(topic, p)
+            self.wait_leader(topic, p, via=via)
 
     def ctx(self, n=12):
         return "".join(b.ctx(n) for b in self)
@@ -1120,6 +1175,7 @@ def log_end(broker, topic, partition=0):
 # offset, HW, ISR/ELR as that replica knows them, the leader's view of each
 # follower, and how many discards it recorded.
 
+API_REPLOG_DESCRIBE_QUORUM = 10006
 API_REPLOG_DESCRIBE_REPLICAS = 10003
 REPLOG_ROLES = {0: "none", 1: "leader", 2: "follower"}
 
@@ -1215,3 +1271,42 @@ def describe_replicas(broker, topic=None, partition=None, timeout_s=5.0):
     if topic is not None and partition is not None:
         return out.get((topic, partition))
     return out
+
+
+QUORUM_STATES = {0: "unavailable", 1: "follower", 2: "candidate", 3: "leader"}
+QUORUM_ROLES = {0: "standby", 1: "voter", 2: "spare"}
+
+
+def decode_describe_quorum(body):
+    r = _CompactReader(body)
+    out = {"error_code": r.i16(), "broker_id": r.i32(), "leader_id": r.i32(),
+           "state": QUORUM_STATES.get(r.i8(), "unknown"), "term": r.i64(),
+           "commit_index": r.i64(), "last_applied": r.i64(), "last_index": r.i64(),
+           "snapshot_index": r.i64(), "metadata_offset": r.i64()}
+
+    def member(r):
+        m = {"id": r.i32(), "role": QUORUM_ROLES.get(r.i8(), "unknown"),
+             "match_index": r.i64(), "last_contact_ms_ago": r.i64()}
+        r.tags()
+        return m
+
+    def broker(r):
+        b = {"id": r.i32(), "address": r.cstring(), "broker_epoch": r.i64(),
+             "registered": r.i8() != 0, "fenced": r.i8() != 0, "shutting_down": r.i8() != 0,
+             "session_ms_ago": r.i64()}
+        r.tags()
+        return b
+
+    out["members"] = r.carray(member)
+    out["brokers"] = r.carray(broker)
+    r.tags()
+    return out
+
+
+def describe_quorum(broker, timeout_s=5.0):
+    """One broker's view of the metadata quorum (ReplogDescribeQuorum)."""
+    with broker.conn(timeout_s=timeout_s) as c:
+        resp = decode_describe_quorum(c.request(API_REPLOG_DESCRIBE_QUORUM, 0, b"\x00",
+                                                flexible=True))
+    assert resp["error_code"] == 0, resp
+    return resp

@@ -331,8 +331,14 @@ def test_describe_after_kill9_shows_exactly_its_partitions_under_replicated(heal
     assert t2 == {} and set(p2) == hosted, r2
     r3 = describe(c, "--unavailable-partitions")
     assert r3.out == "", r3
-    # Asked through a surviving non-controller broker: the same verdict.
-    r4 = describe(c, "--under-replicated-partitions", via=2)
+    # Asked through a surviving non-controller broker: the same verdict, once
+    # the committed metadata has reached it (the quorum's next heartbeat).
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        r4 = describe(c, "--under-replicated-partitions", via=2)
+        if set(parse_describe(r4.out)[1]) == hosted or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert set(parse_describe(r4.out)[1]) == hosted, r4
 
 
@@ -429,8 +435,11 @@ def test_truncated_acks1_tail_is_listed_by_replog_discarded(cluster):
     leader.sigstop()
     follower.sigcont()
     try:
+        # Broker 3's own view: the leader is resumed only once the new
+        # leader knows it leads, so that nothing the old one still sends
+        # can reach it as a follower.
         def new_leader():
-            m = c.partition(topic, part)
+            m = c.partition(topic, part, via=follower)
             return m if m["leader_id"] == 3 and m["leader_epoch"] > epoch0 else None
         m = wait_for(new_leader, WAIT_S, f"broker 3 to lead {topic}-{part}", interval_s=0.1,
                      ctx=c.ctx)

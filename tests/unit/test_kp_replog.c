@@ -1,4 +1,4 @@
-/* Description: replog's private APIs (kp_replog, keys 10000-10004) round-trip, refuse every
+/* Description: replog's private APIs (kp_replog, keys 10000-10006) round-trip, refuse every
  * truncation, keep unknown tags. */
 /*
  * Every request and response of the five private APIs is encoded with its
@@ -1159,7 +1159,8 @@ static void test_api_table(void **state)
 	} keys[] = {
 		{10000, "ReplogBrokerRegister"}, {10001, "ReplogBrokerHeartbeat"},
 		{10002, "ReplogAlterPartition"}, {10003, "ReplogDescribeReplicas"},
-		{10004, "ReplogListDiscarded"},
+		{10004, "ReplogListDiscarded"},	 {10005, "ReplogRaft"},
+		{10006, "ReplogDescribeQuorum"},
 	};
 	assert_int_equal(KP_API_REPLOG_COUNT, sizeof(keys) / sizeof(keys[0]));
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -1183,7 +1184,7 @@ static void test_api_table(void **state)
 		EQ(kp_request_header_version(k, 1), 2);
 	}
 	/* around the private range */
-	static const int16_t outside[] = {KP_API_KEY_COUNT, 9999, 10005, 10100, INT16_MAX, -1};
+	static const int16_t outside[] = {KP_API_KEY_COUNT, 9999, 10007, 10100, INT16_MAX, -1};
 	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
 		assert_null(kp_api_info(outside[i]));
 		assert_string_equal(kp_api_name(outside[i]), "Unknown");
@@ -1191,7 +1192,7 @@ static void test_api_table(void **state)
 		EQ(kp_request_header_version(outside[i], 0), 1);
 	}
 	assert_false(kp_api_private(9999));
-	assert_false(kp_api_private(10005));
+	assert_false(kp_api_private(10007));
 	/* Kafka's keys are still where they were */
 	assert_string_equal(kp_api_name(KP_API_PRODUCE), "Produce");
 	assert_string_equal(kp_api_name(KP_API_CREATE_PARTITIONS), "CreatePartitions");
@@ -1247,8 +1248,8 @@ static void test_headers(void **state)
 	assert_true(kp_str_eq_cstr(h.client_id, "c"));
 	assert_int_equal(h.tags.len, 3);
 	assert_int_equal(kp_reader_remaining(&r), 1);
-	/* 10005: not ours; header v1 */
-	uint8_t unknown[] = {0x27, 0x15, 0, 0, 0, 0, 0, 6, 0xff, 0xff, 0x00};
+	/* 10007: not ours; header v1 */
+	uint8_t unknown[] = {0x27, 0x17, 0, 0, 0, 0, 0, 6, 0xff, 0xff, 0x00};
 	kp_reader_init(&r, unknown, sizeof(unknown), NULL);
 	assert_int_equal(kp_request_header_decode(&r, &h), KP_EUNSUPPORTED_API);
 	EQ(h.header_version, 1);
