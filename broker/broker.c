@@ -38,7 +38,7 @@
 
 /* ---- meta.properties -------------------------------------------------- */
 
-static void broker_new_cluster_id(char *out, size_t cap)
+void broker_new_cluster_id(char *out, size_t cap)
 {
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -61,14 +61,17 @@ static void broker_new_cluster_id(char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static bool broker_is_controller(const struct broker *b)
+/* The only voter of a one-voter quorum names the cluster when its data
+ * directory is new. With several voters, whichever first becomes the
+ * active controller names it (ctl_start). */
+static bool broker_names_cluster(const struct broker *b)
 {
-	return b->b_cfg.bc_controllers[0] == b->b_cfg.bc_id;
+	return b->b_cfg.bc_controller_count == 1 && b->b_cfg.bc_controllers[0] == b->b_cfg.bc_id;
 }
 
 /* meta.properties ties a data directory to one broker id and one cluster.
- * The controller's names the cluster; another broker's gets the cluster id
- * once it has read it from the controller (broker_adopt_cluster_id). */
+ * Every broker but the one that named the cluster gets the cluster id once
+ * it has read it in the metadata (broker_adopt_cluster_id). */
 static int broker_write_meta(struct broker *b, int dfd)
 {
 	char text[256];
@@ -89,7 +92,7 @@ static int broker_read_meta(struct broker *b, int dfd)
 	char text[512];
 	int n = checkpoint_read(dfd, "meta.properties", text, sizeof(text));
 	if (n == -ENOENT) {
-		if (broker_is_controller(b))
+		if (broker_names_cluster(b))
 			broker_new_cluster_id(b->b_cluster_id, sizeof(b->b_cluster_id));
 		return broker_write_meta(b, dfd);
 	}
@@ -112,7 +115,7 @@ static int broker_read_meta(struct broker *b, int dfd)
 		     blog_i64(b2, b->b_cfg.bc_id), NULL);
 		return -1;
 	}
-	if (!cid && broker_is_controller(b)) {
+	if (!cid && broker_names_cluster(b)) {
 		broker_new_cluster_id(b->b_cluster_id, sizeof(b->b_cluster_id));
 		return broker_write_meta(b, dfd);
 	}

@@ -78,6 +78,8 @@ int broker_run(struct broker *b);
  * meta.properties the first time; -1 (logged) when the data directory
  * belongs to another cluster. */
 int broker_adopt_cluster_id(struct broker *b, const char *id);
+/* A new random cluster id (22 characters of base64url) into out. */
+void broker_new_cluster_id(char *out, size_t cap);
 void broker_stop(struct broker *b, const char *why);
 
 /* Resume accepting after a connection closed (max_connections). */

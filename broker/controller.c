@@ -24,7 +24,7 @@
 
 #define CTL_TICK_MS	       200
 #define CTL_PREFERRED_CHECK_MS 5000
-#define CTL_STAGE_MAX	       4096 /* records in one commit */
+#define CTL_STAGE_MAX	       16384 /* records in one commit: > 1 + max partitions */
 
 struct ctl_session {
 	int32_t cs_id;
@@ -840,6 +840,10 @@ void ctl_create_topic(struct controller *c, const char *name, int len,
 	for (int i = 0; i < 16; i++)
 		t.mt_id[i] = (uint8_t)(rand() >> 7);
 	char rec[META_RECORD_MAX];
+	if (c->ct_nstaged + 1 + cfg->tc_partitions > CTL_STAGE_MAX) {
+		done(ctx, KP_ERR_INVALID_PARTITIONS, "too many partitions for one metadata entry", 0);
+		return;
+	}
 	if (ctl_stage(c, rec, meta_rec_topic(rec, &t)) < 0) {
 		done(ctx, KP_ERR_NOT_CONTROLLER, "the active controller changed: retry", 0);
 		return;
@@ -910,8 +914,16 @@ int ctl_start(struct broker *b, struct quorum *q, const struct meta_image *commi
 	c->ct_last_preferred_ms = ctl_now(c);
 	srand((unsigned)ctl_wall_ms() ^ (unsigned)b->b_cfg.bc_id);
 	c->ct_rotation = (uint32_t)rand();
-	const char *cluster_id =
-		c->ct_image.mi_cluster_id[0] ? c->ct_image.mi_cluster_id : b->b_cluster_id;
+	/* The first controller of a new cluster names it, unless this broker's
+	 * data directory already did (a one-voter quorum). */
+	char fresh[64];
+	const char *cluster_id = c->ct_image.mi_cluster_id;
+	if (!cluster_id[0])
+		cluster_id = b->b_cluster_id;
+	if (!cluster_id[0]) {
+		broker_new_cluster_id(fresh, sizeof(fresh));
+		cluster_id = fresh;
+	}
 	char rec[META_RECORD_MAX], b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
 	ctl_stage(c, rec, meta_rec_controller(rec, c->ct_epoch, cluster_id));
 	ctl_commit(c, NULL, NULL, 0);

@@ -601,9 +601,14 @@ int meta_snapshot_write(const struct meta_image *mi, char **out, size_t *len)
 	for (uint32_t i = 0; i < mi->mi_ntopics; i++) {
 		const struct meta_topic *t = mi->mi_order[i];
 		meta_out_line(&o, rec, meta_rec_topic(rec, t));
+		/* A partition no record assigned yet (no replicas) is exactly as
+		 * the topic record leaves it, and a partition record must name
+		 * replicas: write none for it. */
 		for (int32_t p = 0; p < t->mt_npartitions; p++)
-			meta_out_line(&o, rec,
-				      meta_rec_partition(rec, t->mt_name, p, &t->mt_parts[p]));
+			if (t->mt_parts[p].mp_nreplicas > 0)
+				meta_out_line(
+					&o, rec,
+					meta_rec_partition(rec, t->mt_name, p, &t->mt_parts[p]));
 	}
 	if (o.mo_failed) {
 		free(o.mo_buf);
@@ -621,10 +626,17 @@ int meta_snapshot_read(struct meta_image *mi, const char *buf, size_t len, char 
 	meta_image_init(mi);
 	const char *end = buf + len;
 	const char *nl = memchr(buf, '\n', len);
+	size_t head_len = nl ? (size_t)(nl - buf) : len;
+	char head[64]; /* sscanf needs a NUL, and buf need not have one */
 	int64_t next = -1;
-	if (!nl || sscanf(buf, "snapshot next_offset=%" SCNd64, &next) != 1 || next < 0)
-		return meta_fail(err, err_cap, "metadata snapshot has no header", buf,
-				 nl ? (size_t)(nl - buf) : len);
+	if (nl && head_len < sizeof(head)) {
+		memcpy(head, buf, head_len);
+		head[head_len] = '\0';
+		if (sscanf(head, "snapshot next_offset=%" SCNd64, &next) != 1)
+			next = -1;
+	}
+	if (next < 0)
+		return meta_fail(err, err_cap, "metadata snapshot has no header", buf, head_len);
 	for (const char *at = nl + 1; at < end;) {
 		const char *e = memchr(at, '\n', (size_t)(end - at));
 		size_t n = e ? (size_t)(e - at) : (size_t)(end - at);

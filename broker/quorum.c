@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "blog.h"
 #include "broker.h"
@@ -37,6 +39,7 @@ struct qr_pending {
 	void *qp_cb;
 	int qp_status;
 	struct raft_snapshot *qp_snap; /* QR_SNAP_GET */
+	uint64_t qp_last_index;	       /* QR_APPEND: the last index it stored */
 	struct qr_pending *qp_next;
 };
 
@@ -78,6 +81,10 @@ struct quorum {
 	bool q_failed;
 	bool q_closed;
 	bool q_raft_inited;
+	uint64_t q_rand;
+	/* While raft answers an AppendEntries: the highest index that request
+	 * proved this log shares with the leader (0: not answering one). */
+	uint64_t q_verified;
 };
 
 static int64_t qr_now(const struct quorum *q)
@@ -146,13 +153,17 @@ static void qr_check_role(struct quorum *q)
 /* ---- completions ------------------------------------------------------ */
 
 static int qr_defer(struct quorum *q, int kind, void *req, void *cb, int status,
-		    struct raft_snapshot *snap)
+		    struct raft_snapshot *snap, uint64_t last_index)
 {
 	struct qr_pending *p = calloc(1, sizeof(*p));
 	if (!p)
 		return RAFT_NOMEM;
-	*p = (struct qr_pending){
-		.qp_kind = kind, .qp_req = req, .qp_cb = cb, .qp_status = status, .qp_snap = snap};
+	*p = (struct qr_pending){.qp_kind = kind,
+				 .qp_req = req,
+				 .qp_cb = cb,
+				 .qp_status = status,
+				 .qp_snap = snap,
+				 .qp_last_index = last_index};
 	if (q->q_tail)
 		q->q_tail->qp_next = p;
 	else
@@ -163,14 +174,18 @@ static int qr_defer(struct quorum *q, int kind, void *req, void *cb, int status,
 	return 0;
 }
 
-static void qr_complete(struct qr_pending *p)
+static void qr_complete(struct quorum *q, struct qr_pending *p)
 {
 	switch (p->qp_kind) {
 	case QR_SEND:
 		((raft_io_send_cb)p->qp_cb)(p->qp_req, p->qp_status);
 		break;
 	case QR_APPEND:
+		/* A follower answers the AppendEntries these entries came in
+		 * from now: they end where that request ended. */
+		q->q_verified = p->qp_last_index;
 		((raft_io_append_cb)p->qp_cb)(p->qp_req, p->qp_status);
+		q->q_verified = 0;
 		break;
 	case QR_SNAP_PUT:
 		((raft_io_snapshot_put_cb)p->qp_cb)(p->qp_req, p->qp_status);
@@ -189,7 +204,7 @@ static void qr_drain(struct quorum *q)
 		q->q_head = p->qp_next;
 		if (!q->q_head)
 			q->q_tail = NULL;
-		qr_complete(p);
+		qr_complete(q, p);
 		free(p);
 	}
 }
@@ -395,13 +410,14 @@ static int qio_append(struct raft_io *io, struct raft_io_append *req,
 					  .type = (uint8_t)entries[i].type,
 					  .data = entries[i].buf.base,
 					  .len = (uint32_t)entries[i].buf.len};
-	int rc = rlg_append(q->q_log, rlg_last_index(q->q_log) + 1, e, n);
+	uint64_t first = rlg_last_index(q->q_log) + 1;
+	int rc = rlg_append(q->q_log, first, e, n);
 	free(e);
 	if (rc < 0) {
 		qr_fail(q, "cannot append to the metadata log", NULL);
 		return RAFT_IOERR;
 	}
-	return qr_defer(q, QR_APPEND, req, (void *)cb, 0, NULL);
+	return qr_defer(q, QR_APPEND, req, (void *)cb, 0, NULL, first + n - 1);
 }
 
 static int qio_truncate(struct raft_io *io, raft_index index)
@@ -452,7 +468,7 @@ static int qio_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_i
 	blog(BLOG_INFO, "metadata_snapshot_stored", "index", blog_i64(b1, (int64_t)snapshot->index),
 	     "bytes", blog_i64(b2, (int64_t)total), "installed", trailing == 0 ? "true" : "false",
 	     NULL);
-	return qr_defer(q, QR_SNAP_PUT, req, (void *)cb, 0, NULL);
+	return qr_defer(q, QR_SNAP_PUT, req, (void *)cb, 0, NULL, 0);
 }
 
 static int qio_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
@@ -466,7 +482,7 @@ static int qio_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req
 		rs = qr_snapshot_to_raft(&s);
 		rlg_snapshot_free(&s);
 	}
-	return qr_defer(q, QR_SNAP_GET, req, (void *)cb, rs ? 0 : RAFT_NOTFOUND, rs);
+	return qr_defer(q, QR_SNAP_GET, req, (void *)cb, rs ? 0 : RAFT_NOTFOUND, rs, 0);
 }
 
 static raft_time qio_time(struct raft_io *io)
@@ -475,10 +491,14 @@ static raft_time qio_time(struct raft_io *io)
 	return (raft_time)reactor_clock_ms();
 }
 
+/* Election timeouts must differ between members: a generator of our own,
+ * seeded from the kernel, not rand()'s shared default seed. */
 static int qio_random(struct raft_io *io, int min, int max)
 {
-	(void)io;
-	return max > min ? min + rand() % (max - min) : min;
+	struct quorum *q = io->impl;
+	q->q_rand = q->q_rand * 6364136223846793005ULL + 1442695040888963407ULL;
+	uint32_t r = (uint32_t)(q->q_rand >> 33);
+	return max > min ? min + (int)(r % (uint32_t)(max - min)) : min;
 }
 
 /* ---- raft_io: transport --------------------------------------------------- */
@@ -508,6 +528,17 @@ static int qio_send(struct raft_io *io, struct raft_io_send *req, const struct r
 		mb->qm_peer = peer_create(q->q_b, mb->qm_id, m->server_address);
 	uint8_t *bytes = NULL;
 	size_t len = 0;
+	struct raft_message fixed;
+	if (m->type == RAFT_IO_APPEND_ENTRIES_RESULT && m->append_entries_result.rejected == 0 &&
+	    q->q_verified > 0 && m->append_entries_result.last_log_index > q->q_verified) {
+		/* raft 0.15 answers success with its whole log's end, which may
+		 * hold stale entries past what the leader sent: the leader would
+		 * count them as its own and commit on them. Only what the
+		 * request proved matches. */
+		fixed = *m;
+		fixed.append_entries_result.last_log_index = q->q_verified;
+		m = &fixed;
+	}
 	if (mb && mb->qm_peer && rmsg_encode(m, &bytes, &len) == 0) {
 		union kp_request_body body = {
 			.replog_raft = {.from_id = q->q_b->b_cfg.bc_id,
@@ -518,7 +549,7 @@ static int qio_send(struct raft_io *io, struct raft_io_send *req, const struct r
 			status = 0;
 	}
 	free(bytes);
-	return qr_defer(q, QR_SEND, req, (void *)cb, status, NULL);
+	return qr_defer(q, QR_SEND, req, (void *)cb, status, NULL, 0);
 }
 
 int qr_recv(struct quorum *q, const struct kp_replog_raft_request *req)
@@ -537,7 +568,19 @@ int qr_recv(struct quorum *q, const struct kp_replog_raft_request *req)
 	addr[req->from_address.len] = '\0';
 	m.server_id = (raft_id)req->from_id;
 	m.server_address = addr;
+	if (m.type == RAFT_IO_APPEND_ENTRIES) {
+		/* What this request proves this log shares with the leader ends
+		 * at prev + n. raft 0.15 takes min(leader_commit, its own last
+		 * index) as committed, which may be a stale entry past that: a
+		 * follower must commit only what it knows matches (Raft's
+		 * "index of last new entry"). */
+		uint64_t proven = m.append_entries.prev_log_index + m.append_entries.n_entries;
+		if (m.append_entries.leader_commit > proven)
+			m.append_entries.leader_commit = proven;
+		q->q_verified = proven;
+	}
 	q->q_recv_cb(&q->q_io, &m);
+	q->q_verified = 0;
 	qr_check_role(q);
 	return 0;
 }
@@ -739,6 +782,8 @@ int qr_start(struct broker *b, const struct qr_ops *ops, struct quorum **out)
 		return -1;
 	q->q_b = b;
 	q->q_ops = *ops;
+	if (getrandom(&q->q_rand, sizeof(q->q_rand), 0) != sizeof(q->q_rand))
+		q->q_rand = (uint64_t)reactor_clock_ms() ^ ((uint64_t)cfg->bc_id << 32);
 	timer_init(&q->q_tick_timer, qr_on_tick, q);
 	timer_init(&q->q_done_timer, qr_on_done_timer, q);
 	for (int i = 0; i < cfg->bc_broker_count; i++) {
@@ -747,8 +792,20 @@ int qr_start(struct broker *b, const struct qr_ops *ops, struct quorum **out)
 			snprintf(q->q_addr, sizeof(q->q_addr), "%s",
 				 cfg->bc_brokers[i].cba_address);
 	}
-	char dir[CONFIG_PATH_MAX + 64], err[512];
+	char dir[CONFIG_PATH_MAX + 64], err[512], old[CONFIG_PATH_MAX + 128];
 	snprintf(dir, sizeof(dir), "%s/%s", cfg->bc_data_dir, QR_DIR);
+	/* Before the quorum, this directory held the metadata as a partition
+	 * log; bootstrapping a new history next to it would forget every
+	 * topic (and remove their data as strays). */
+	snprintf(old, sizeof(old), "%s/00000000000000000000.log", dir);
+	if (access(old, F_OK) == 0) {
+		blog(BLOG_ERROR, "start_failed", "reason",
+		     "the data directory holds metadata from a replog before the metadata quorum; "
+		     "it cannot be read by this version (start from an empty data_dir)",
+		     "path", old, NULL);
+		qr_free(q);
+		return -1;
+	}
 	if (rlg_open(dir, &q->q_log, err, sizeof(err)) < 0) {
 		blog(BLOG_ERROR, "start_failed", "reason", "cannot open the metadata log", "error",
 		     err, NULL);

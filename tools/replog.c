@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster_cmd.h"
 #include "discarded_cmd.h"
 #include "dump_log.h"
 #include "topics_cmd.h"
@@ -41,6 +42,9 @@ static const struct replog_command replog_commands[] = {
 	 topics_main, topics_help},
 	{"discarded", "list the writes truncation discarded, on every broker, online",
 	 discarded_main, discarded_help},
+	{"cluster",
+	 "show the metadata quorum: voters, active controller, term, lag; and the brokers",
+	 cluster_main, cluster_help},
 	{"dump-log", "print and check segments, indexes, checkpoints and discarded writes, offline",
 	 dump_log_main, dump_log_help},
 };
