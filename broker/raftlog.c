@@ -34,6 +34,7 @@
 
 #include "checkpoint.h"
 #include "crc32c.h"
+#include "io.h"
 #include "rlassert.h"
 #include "rlerr.h"
 
@@ -142,30 +143,11 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Read up to len bytes at off. Returns the count (short only at the end of
- * the file) or -errno. */
-static int64_t pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (int64_t)done;
-}
-
 /* Exactly len bytes at off: 0, RL_ETRUNCATED when the file is shorter, or
  * -errno. */
 static int pread_exact(int fd, void *buf, size_t len, uint64_t off)
 {
-	int64_t got = pread_all(fd, buf, len, off);
+	int64_t got = io_pread_full(fd, buf, len, off);
 	if (got < 0)
 		return (int)got;
 	return (size_t)got == len ? 0 : RL_ETRUNCATED;

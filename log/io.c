@@ -171,3 +171,20 @@ int io_run_until_zero(struct io_engine *e, const uint32_t *pending)
 	}
 	return 0;
 }
+
+int64_t io_pread_full(int fd, void *buf, size_t len, uint64_t pos)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(pos + got));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (int64_t)got;
+}

@@ -105,6 +105,11 @@ int io_writev_progress(struct io_op *op, int res, int *res_out);
  * retried. Returns what the op's callback would receive. */
 int io_op_execute_sync(struct io_op *op);
 
+/* Plain blocking pread until len bytes or end of file, retrying EINTR and
+ * short reads. Returns the bytes read (short only at the end of the file)
+ * or -errno. For cold paths: recovery, tools, small metadata files. */
+int64_t io_pread_full(int fd, void *buf, size_t len, uint64_t pos);
+
 /* Run `e` until `*pending` drops to 0 (for owners that count their own ops:
  * tools, tests, shutdown). Returns 0 or the first negative engine error. */
 int io_run_until_zero(struct io_engine *e, const uint32_t *pending);

@@ -68,26 +68,9 @@ void seg_reader_forget(struct seg_reader *r)
 	r->sr_len = 0;
 }
 
-static int64_t pread_full(int fd, void *buf, size_t len, uint64_t pos)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(pos + got));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (int64_t)got;
-}
-
 int64_t segment_pread(const struct segment *s, void *buf, size_t len, uint64_t pos)
 {
-	return pread_full(s->sg_fd, buf, len, pos);
+	return io_pread_full(s->sg_fd, buf, len, pos);
 }
 
 int64_t seg_reader_get(struct seg_reader *r, int fd, uint64_t pos, size_t need, uint64_t end,
@@ -114,7 +97,7 @@ int64_t seg_reader_get(struct seg_reader *r, int fd, uint64_t pos, size_t need, 
 		r->sr_buf = nb;
 		r->sr_cap = chunk;
 	}
-	int64_t n = pread_full(fd, r->sr_buf, chunk, pos);
+	int64_t n = io_pread_full(fd, r->sr_buf, chunk, pos);
 	if (n < 0) {
 		seg_reader_forget(r);
 		return n;
@@ -185,7 +168,7 @@ static int read_small_file(int dir_fd, const char *name, uint8_t **buf, size_t *
 		if (!*buf) {
 			rc = -ENOMEM;
 		} else {
-			int64_t n = pread_full(fd, *buf, (size_t)st.st_size, 0);
+			int64_t n = io_pread_full(fd, *buf, (size_t)st.st_size, 0);
 			if (n < 0)
 				rc = (int)n;
 			else

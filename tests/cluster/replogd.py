@@ -1310,3 +1310,29 @@ def describe_quorum(broker, timeout_s=5.0):
                                                 flexible=True))
     assert resp["error_code"] == 0, resp
     return resp
+
+
+# ---- running the replog tool ---------------------------------------------------------
+
+class ToolRun:
+    """One run of the `replog` binary: rc, out, err, took_s."""
+
+    def __init__(self, args, proc, took_s):
+        self.args = args
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self.took_s = took_s
+
+    def __repr__(self):
+        return (f"replog {' '.join(self.args)}\nrc={self.rc} ({self.took_s:.2f}s)\n"
+                f"--- stdout\n{self.out[-4000:]}\n--- stderr\n{self.err[-3000:]}")
+
+
+def run_replog(*args, timeout_s=120):
+    """Run `replog ARGS...` and capture everything (never raises on rc)."""
+    args = [str(a) for a in args]
+    t0 = time.monotonic()
+    p = subprocess.run([str(REPLOG), *args], capture_output=True, text=True, errors="replace",
+                       timeout=timeout_s, check=False)
+    return ToolRun(args, p, time.monotonic() - t0)

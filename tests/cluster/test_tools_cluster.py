@@ -15,45 +15,22 @@ quorum itself (ReplogDescribeQuorum, decoded by replogd.describe_quorum):
   * the default quorum (broker 1 the only voter): standbys 2,3.
 No fixed sleeps: every wait is a poll with a deadline; every loop is bounded.
 """
-import subprocess
-import time
 
 import pytest
 
 pytest.register_assert_rewrite("replogd")
-from replogd import REPLOG, describe_quorum, free_port, needs_broker, wait_for  # noqa: E402
+from replogd import describe_quorum, free_port, needs_broker, wait_for  # noqa: E402
+from replogd import run_replog as replog  # noqa: E402
 
 pytest_plugins = ["replogd"]
 
-RUN_TIMEOUT_S = 120
 WAIT_S = 60.0
 TIMEOUT_MS = 2000  # per broker, for each run of the tool
 VOTERS = [1, 2, 3]
 MEMBER_LABELS = ("Voter", "Standby", "Spare", "Member")
 
 
-# ---- running the tool ------------------------------------------------------------
-
-class Run:
-    def __init__(self, args, proc, took_s):
-        self.args = args
-        self.rc = proc.returncode
-        self.out = proc.stdout
-        self.err = proc.stderr
-        self.took_s = took_s
-
-    def __repr__(self):
-        return (f"replog {' '.join(self.args)}\nrc={self.rc} ({self.took_s:.2f}s)\n"
-                f"--- stdout\n{self.out[-4000:]}\n--- stderr\n{self.err[-3000:]}")
-
-
-def replog(*args):
-    args = [str(a) for a in args]
-    t0 = time.monotonic()
-    p = subprocess.run([str(REPLOG), *args], capture_output=True, text=True, errors="replace",
-                       timeout=RUN_TIMEOUT_S, check=False)
-    return Run(args, p, time.monotonic() - t0)
-
+# ---- the tool's output ------------------------------------------------------------
 
 def fields(line):
     """{label: value} of one tab-separated `Label: value` line."""

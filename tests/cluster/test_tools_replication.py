@@ -28,6 +28,7 @@ import pytest
 pytest.register_assert_rewrite("replogd")
 import replogd  # noqa: E402
 from replogd import REPLOG, build_batch, flush, free_port, needs_broker, wait_for  # noqa: E402
+from replogd import run_replog as replog  # noqa: E402
 
 pytest_plugins = ["replogd"]
 pytestmark = needs_broker
@@ -40,28 +41,7 @@ WAIT_S = 60.0
 INTERNAL = "__cluster_metadata"
 
 
-# ---- running the tool ------------------------------------------------------------
-
-class Run:
-    def __init__(self, args, proc, took_s):
-        self.args = args
-        self.rc = proc.returncode
-        self.out = proc.stdout
-        self.err = proc.stderr
-        self.took_s = took_s
-
-    def __repr__(self):
-        return (f"replog {' '.join(self.args)}\nrc={self.rc} ({self.took_s:.2f}s)\n"
-                f"--- stdout\n{self.out[-4000:]}\n--- stderr\n{self.err[-3000:]}")
-
-
-def replog(*args):
-    args = [str(a) for a in args]
-    t0 = time.monotonic()
-    p = subprocess.run([str(REPLOG), *args], capture_output=True, text=True, errors="replace",
-                       timeout=RUN_TIMEOUT_S, check=False)
-    return Run(args, p, time.monotonic() - t0)
-
+# ---- the tool's output ------------------------------------------------------------
 
 def fields(line):
     """{label: value} of one tab-separated `Label: value` line."""
