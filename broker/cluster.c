@@ -338,6 +338,8 @@ static void cl_q_role(void *ctx, bool active, uint64_t term)
 		return;
 	}
 	/* Requests that were on their way to the previous controller: now. */
+	if (b->b_cfg.bc_controller_only)
+		return;
 	if (cl->cl_broker_epoch < 0)
 		cl_register(cl);
 	else
@@ -408,7 +410,10 @@ static void cl_remote_registered(void *ctx, int err, const union kp_response_bod
 
 static void cl_register(struct cluster *cl)
 {
-	if (cl->cl_registering || cl->cl_stopping || !cl->cl_cluster_known)
+	/* A controller-only process is a voter and nothing else: it never
+	 * registers, so nothing is ever assigned to it or led by it. */
+	if (cl->cl_registering || cl->cl_stopping || !cl->cl_cluster_known ||
+	    cl->cl_b->b_cfg.bc_controller_only)
 		return;
 	struct broker *b = cl->cl_b;
 	cl->cl_registering = true;
@@ -744,7 +749,8 @@ int cluster_start(struct broker *b)
 		return -1;
 	/* Registration waits for the cluster id, which the first applied
 	 * controller record brings (cl_learn_cluster_id). */
-	timer_arm(&b->b_reactor.re_timers, &cl->cl_hb_timer, cl_now(cl) + CLUSTER_RETRY_MS);
+	if (!b->b_cfg.bc_controller_only)
+		timer_arm(&b->b_reactor.re_timers, &cl->cl_hb_timer, cl_now(cl) + CLUSTER_RETRY_MS);
 	return 0;
 }
 

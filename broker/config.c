@@ -149,6 +149,7 @@ static const struct cfg_key cfg_keys[] = {
 	K_STR("broker.listen", BC(bc_listen), CFG_CHECK_HOSTPORT, "127.0.0.1:9092"),
 	K_STR("broker.advertised", BC(bc_advertised), CFG_CHECK_ADDRESS, NULL), /* = listen */
 	K_STR("broker.data_dir", BC(bc_data_dir), CFG_CHECK_NONEMPTY, "./replog-data"),
+	K_BOOL("broker.controller_only", NULL, BC(bc_controller_only), false),
 	K_SECTION("cluster"),
 	{.ck_path = "cluster.controller",
 	 .ck_type = CFG_CONTROLLER,
@@ -1263,6 +1264,15 @@ static int cfg_check_controllers(const struct broker_config *c, const struct cfg
 						id);
 		}
 	}
+	bool voter = false;
+	for (int i = 0; i < n; i++)
+		voter = voter || c->bc_controllers[i] == c->bc_id;
+	if (c->bc_controller_only && !voter)
+		return cfg_fail(r, cfg_line(ld, "broker.controller_only"), "broker.controller_only",
+				"broker %" PRId32
+				" is not in cluster.controllers: a controller-only "
+				"process must be a voter",
+				c->bc_id);
 	return 0;
 }
 

@@ -105,7 +105,7 @@ static void metadata_fill_topic(struct broker *b, struct kreq *rq,
 static bool metadata_fill_brokers(struct broker *b, struct kreq *rq, struct kp_metadata_response *r)
 {
 	const struct meta_image *mi = cluster_image(b);
-	r->brokers = kreq_alloc(rq, (size_t)mi->mi_nbrokers + 1, sizeof(*r->brokers));
+	r->brokers = kreq_alloc(rq, (size_t)mi->mi_nbrokers + 2, sizeof(*r->brokers));
 	if (!r->brokers)
 		return false;
 	int n = 0;
@@ -133,6 +133,25 @@ static bool metadata_fill_brokers(struct broker *b, struct kreq *rq, struct kp_m
 			.host = kp_str_from_cstr(b->b_adv_host),
 			.port = b->b_adv_port,
 			.rack = KP_STR_NULL};
+	/* A controller-only process never registers, yet admin clients send
+	 * CreateTopics to the controller Metadata names: list it too. */
+	int32_t ctl = cluster_controller_id(b);
+	bool listed = false;
+	for (int i = 0; i < n; i++)
+		listed = listed || r->brokers[i].node_id == ctl;
+	const char *addr = ctl >= 0 && !listed ? cluster_broker_address(b, ctl) : NULL;
+	char host[CONFIG_HOSTPORT_MAX];
+	uint16_t port;
+	if (addr && config_parse_hostport(addr, host, sizeof(host), &port) == 0) {
+		char *h = kreq_alloc(rq, strlen(host) + 1, 1);
+		if (!h)
+			return false;
+		memcpy(h, host, strlen(host) + 1);
+		r->brokers[n++] = (struct kp_metadata_response_broker){.node_id = ctl,
+								       .host = kp_str_from_cstr(h),
+								       .port = port,
+								       .rack = KP_STR_NULL};
+	}
 	r->brokers_count = n;
 	return true;
 }

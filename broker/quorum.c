@@ -868,7 +868,8 @@ int qr_start(struct broker *b, const struct qr_ops *ops, struct quorum **out)
 	}
 	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF], b3[BLOG_I64_BUF];
 	blog(BLOG_INFO, "metadata_quorum_started", "voter",
-	     qr_is_voter(cfg, cfg->bc_id) ? "true" : "false", "bootstrapped",
+	     qr_is_voter(cfg, cfg->bc_id) ? "true" : "false", "controller_only",
+	     cfg->bc_controller_only ? "true" : "false", "bootstrapped",
 	     pristine ? "true" : "false", "term", blog_i64(b1, (int64_t)q->q_raft.current_term),
 	     "last_index", blog_i64(b2, (int64_t)raft_last_index(&q->q_raft)),
 	     "election_timeout_ms", blog_i64(b3, et), NULL);

@@ -412,7 +412,7 @@ class Cluster:
     every config names every address."""
 
     def __init__(self, root, n=3, config=None, session_timeout_ms=2000, lag_max_ms=2000,
-                 controllers=None):
+                 controllers=None, controller_only=()):
         self.n = n
         ports = []
         while len(ports) < n:
@@ -429,9 +429,12 @@ class Cluster:
             _merge(cfg, {k: (dict(v) if isinstance(v, dict) else v)
                          for k, v in (config or {}).items()})
             _merge(cfg, {"broker": {"id": i}})
+            if i in controller_only:
+                _merge(cfg, {"broker": {"controller_only": True}})
             self.brokers[i] = Broker(root, f"broker{i}", cfg, port=ports[i - 1])
         self.session_timeout_s = session_timeout_ms / 1000.0
         self.controllers = list(controllers) if controllers else [1]
+        self.controller_only = set(controller_only)
 
     def __getitem__(self, broker_id):
         return self.brokers[broker_id]
@@ -458,8 +461,9 @@ class Cluster:
         for b in self:
             if not b.running():
                 b.start(timeout_s, wait_unfenced=False, wait_leaders=False)
-        for b in self:
-            b.wait_unfenced(timeout_s)
+        for i, b in self.brokers.items():
+            if i not in self.controller_only:  # those never register
+                b.wait_unfenced(timeout_s)
         return self
 
     def quorum(self, via=None):

@@ -364,3 +364,67 @@ def test_broker_far_behind_catches_up_from_an_installed_snapshot(cluster):
     md = c.metadata(via=c[away])
     assert set(names) <= {t["name"] for t in md["topics"]}
     assert_one_controller_per_term(c)
+
+
+# ---- 5. five voters, and a controller-only process ------------------------------------------
+
+def test_five_voters_survive_losing_the_controller_and_another(cluster):
+    c = cluster(5, session_timeout_ms=SESSION_MS, lag_max_ms=LAG_MS, controllers=[1, 2, 3, 4, 5])
+    ctl = c.active_controller()
+    other = next(i for i in (1, 2, 3, 4, 5) if i != ctl)
+    assert c[ctl].kill9() == -signal.SIGKILL
+    assert c[other].kill9() == -signal.SIGKILL
+    survivors = [i for i in (1, 2, 3, 4, 5) if i not in (ctl, other)]
+    new_ctl = c.active_controller(not_in=(ctl, other))
+    assert new_ctl in survivors
+    # Three of five still decide: a new topic on the three left, written
+    # with acks=all, once the two dead brokers' sessions have ended.
+    via = c[survivors[0]]
+    wait_for(lambda: all(b["fenced"] for b in describe_quorum(c[new_ctl])["brokers"]
+                         if b["id"] in (ctl, other)),
+             3 * SESSION_MS / 1000 + 10, "the two dead brokers fenced", ctx=c.ctx)
+    c.create_topic("after-two", 1, 3, 2, via=via)
+    lid = c.wait_leader("after-two", 0, via=via)
+    assert lid in survivors
+    with c[lid].conn() as k:
+        r = produce_one(k, "after-two", 0, value_of(b"five", 0))
+    assert r["error_code"] == 0, r
+    md = c.metadata(["after-two"], via=via)
+    (p,) = md["topics"][0]["partitions"]
+    assert set(p["replica_nodes"]) == set(survivors), p
+    assert_one_controller_per_term(c)
+
+
+def test_controller_only_process_votes_and_hosts_nothing(cluster):
+    # Brokers 1-3 hold data; voters are 1, 2 and 4, and 4 is controller-only.
+    c = cluster(4, session_timeout_ms=SESSION_MS, lag_max_ms=LAG_MS, controllers=[1, 2, 4],
+                controller_only=[4])
+    q = describe_quorum(c[4])
+    roles = {m["id"]: m["role"] for m in q["members"]}
+    assert roles == {1: "voter", 2: "voter", 3: "standby", 4: "voter"}, q
+    c.create_topic("data", 3, 3, 2)
+    md = c.metadata(["data"])
+    # Listed: the brokers, and the controller-only voter only while it is
+    # the active controller (admin clients send it their CreateTopics).
+    listed = {b["node_id"] for b in md["brokers"]}
+    assert listed - {md["controller_id"]} == {1, 2, 3} - {md["controller_id"]}, md
+    for p in md["topics"][0]["partitions"]:
+        assert 4 not in p["replica_nodes"], p
+    assert not (c[4].data_dir / "data-0").exists()
+    # Kill the active controller until the controller-only voter is it
+    # (bounded): it must then run the cluster like any other controller.
+    for _ in range(6):
+        ctl = c.active_controller()
+        if ctl == 4:
+            break
+        c[ctl].kill9()
+        c.active_controller(not_in=(ctl,))
+        c[ctl].start(wait_unfenced=True, wait_leaders=False)
+    else:
+        pytest.skip("the controller-only voter never won an election in 6 rounds")
+    assert 4 in {b["node_id"] for b in c.metadata(via=c[1])["brokers"]}
+    c.create_topic("by-four", 1, 3, 2, via=c[1])
+    lid = c.wait_leader("by-four", 0, via=c[1])
+    with c[lid].conn() as k:
+        assert produce_one(k, "by-four", 0, value_of(b"four", 0))["error_code"] == 0
+    assert_one_controller_per_term(c)

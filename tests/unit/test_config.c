@@ -221,7 +221,7 @@ static void test_unknown_keys(void **state)
 		   "topic_defaults, replication, flush, auto_create_topics, limits, log)");
 	expect_err("broker:\n  id: 1\n  listn: 127.0.0.1:9092\n",
 		   "t.yaml:3: broker.listn: unknown key (allowed in broker: id, listen, "
-		   "advertised, data_dir)");
+		   "advertised, data_dir, controller_only)");
 	expect_err("topic_defaults:\n  partitions: 3\n  retention.ms: 1000\n",
 		   "t.yaml:3: topic_defaults.retention.ms: unknown key (allowed in "
 		   "topic_defaults: partitions, replication_factor, min_insync_replicas, "
@@ -462,6 +462,21 @@ static void test_cluster_checks(void **state)
 		   "cluster.brokers[1]");
 	expect_err("broker:\n  id: 4\ncluster:\n  brokers:\n    - {id: 1, address: a:1}\n",
 		   "t.yaml:4: cluster.brokers: this broker (broker.id 4) is not listed");
+	/* A controller-only process must be a voter. */
+	expect_err("broker: {id: 1, listen: 127.0.0.1:9092, controller_only: true}\n"
+		   "cluster:\n"
+		   "  controllers: [2, 3, 4]\n"
+		   "  brokers:\n"
+		   "    - {id: 1, address: 127.0.0.1:9092}\n"
+		   "    - {id: 2, address: 127.0.0.1:9093}\n"
+		   "    - {id: 3, address: 127.0.0.1:9094}\n"
+		   "    - {id: 4, address: 127.0.0.1:9095}\n",
+		   "t.yaml:1: broker.controller_only: broker 1 is not in cluster.controllers: a "
+		   "controller-only process must be a voter");
+	struct broker_config c;
+	load_ok(&c, "broker: {id: 1, listen: 127.0.0.1:9092, controller_only: true}\n");
+	assert_true(c.bc_controller_only);
+	assert_int_equal(c.bc_metadata_snapshot_entries, 1024);
 	expect_err("broker: {id: 2, listen: 127.0.0.1:9092}\n"
 		   "cluster:\n"
 		   "  brokers:\n"
