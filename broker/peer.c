@@ -182,8 +182,18 @@ static void peer_on_timer(struct timer *t)
 	for (struct peer_req *r = p->pe_wait_head; r; r = r->pr_next)
 		if (r->pr_deadline_ms <= now) {
 			peer_fail(p, -ETIMEDOUT, "request timed out");
-			break;
+			peer_kick(p);
+			return;
 		}
+	/* A request half written (the remote stopped reading) cannot be
+	 * taken back: only closing the connection ends it. Kept, it would
+	 * re-arm this timer in the past forever. */
+	struct peer_req *head = p->pe_queue_head;
+	if (head && head->pr_sent > 0 && head->pr_deadline_ms <= now) {
+		peer_fail(p, -ETIMEDOUT, "request timed out half sent");
+		peer_kick(p);
+		return;
+	}
 	/* Queued requests that never got out: fail them one by one. */
 	struct peer_req **pp = &p->pe_queue_head, *expired = NULL, **etail = &expired;
 	struct peer_req *prev = NULL;

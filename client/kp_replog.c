@@ -111,12 +111,14 @@
 #define MIN_FOLLOWER	    21 /* int32, 2 x int64, tags */
 #define MIN_DISCARDED_ENTRY 53 /* see below */
 #define MIN_QUORUM_MEMBER   22 /* int32, int8, 2 x int64, tags */
-#define MIN_QUORUM_BROKER   24 /* int32, address, int64, 3 x bool, int64, tags */
+#define MIN_QUORUM_BROKER   25 /* int32, address, int64, 3 x bool, int64, tags */
 
 /* index, role, 3 x int32, 4 x int64, 4 arrays, int32, int64, int16, tags */
 _Static_assert(MIN_REPLICA == 4 + 1 + 3 * 4 + 4 * 8 + 4 + 4 + 8 + 2 + 1, "replica size");
 /* 4 strings, partition, 3 x int64, batches, bytes, 2 x int32, tags */
 _Static_assert(MIN_DISCARDED_ENTRY == 4 + 4 + 3 * 8 + 4 + 8 + 2 * 4 + 1, "entry size");
+_Static_assert(MIN_QUORUM_MEMBER == 4 + 1 + 2 * 8 + 1, "member size");
+_Static_assert(MIN_QUORUM_BROKER == 4 + 1 + 8 + 3 + 8 + 1, "broker size");
 
 const char *kp_replog_role_name(int8_t role)
 {

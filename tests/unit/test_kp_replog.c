@@ -1,7 +1,7 @@
 /* Description: replog's private APIs (kp_replog, keys 10000-10006) round-trip, refuse every
  * truncation, keep unknown tags. */
 /*
- * Every request and response of the five private APIs is encoded with its
+ * Every request and response of the seven private APIs is encoded with its
  * own codec and with the generic dispatch (the same bytes), decoded both
  * ways from an exact-size copy and compared field by field, then
  * re-encoded to the same bytes; then as a whole frame (header v2 / v1 with
@@ -630,6 +630,242 @@ static void check_discarded_response(const union kp_response_body *e_,
 	eq_tags(g->tags, e->tags);
 }
 
+/* ---------------------------------------------------------- ReplogRaft */
+
+static uint8_t raft_msg_small[12] = {0x01, 0x00, 0x00, 0x00, 0x07, 0x00,
+				     0x00, 0x00, 0x00, 0x00, 0x00, 0x2a};
+static uint8_t raft_msg_127[127]; /* a compact length of exactly 2 bytes */
+static uint8_t raft_msg_300[300];
+
+/* variant 0: a small message; 1: an empty message (0 bytes, not null) from
+ * an empty address; 2: 300 bytes from a 300-byte address; 3: 127 bytes
+ * (uvarint 128, the first 2-byte length) */
+static bool build_raft_request(int variant, union kp_request_body *b)
+{
+	for (size_t i = 0; i < sizeof(raft_msg_127); i++)
+		raft_msg_127[i] = (uint8_t)(0x80 + i);
+	for (size_t i = 0; i < sizeof(raft_msg_300); i++)
+		raft_msg_300[i] = (uint8_t)(i * 7 + 3);
+	struct kp_replog_raft_request *q = &b->replog_raft;
+	switch (variant) {
+	case 0:
+		*q = (struct kp_replog_raft_request){1,
+						     KP_STR("ctrl-1.dc1:9093"),
+						     {raft_msg_small, sizeof(raft_msg_small)},
+						     tags_one};
+		return true;
+	case 1:
+		*q = (struct kp_replog_raft_request){
+			0, KP_STR(""), {raft_msg_small, 0}, KP_TAGS_EMPTY};
+		return true;
+	case 2:
+		*q = (struct kp_replog_raft_request){INT32_MAX,
+						     {long_address, (int32_t)sizeof(long_address)},
+						     {raft_msg_300, (int32_t)sizeof(raft_msg_300)},
+						     tags_three};
+		return true;
+	case 3:
+		*q = (struct kp_replog_raft_request){-1,
+						     KP_STR("n3:9093"),
+						     {raft_msg_127, (int32_t)sizeof(raft_msg_127)},
+						     tags_two};
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void check_raft_request(const union kp_request_body *e_, const union kp_request_body *g_)
+{
+	const struct kp_replog_raft_request *e = &e_->replog_raft;
+	const struct kp_replog_raft_request *g = &g_->replog_raft;
+	EQ(g->from_id, e->from_id);
+	eq_str(g->from_address, e->from_address);
+	assert_int_equal(g->message.len, e->message.len);
+	assert_true(g->message.len >= 0);
+	if (e->message.len > 0)
+		assert_memory_equal(g->message.ptr, e->message.ptr, (size_t)e->message.len);
+	assert_true(kp_bytes_eq(g->message, e->message));
+	eq_tags(g->tags, e->tags);
+}
+
+static bool build_raft_response(int variant, union kp_response_body *b)
+{
+	struct kp_replog_raft_response *p = &b->replog_raft;
+	switch (variant) {
+	case 0:
+		*p = (struct kp_replog_raft_response){KP_ERR_NONE, tags_two};
+		return true;
+	case 1:
+		*p = (struct kp_replog_raft_response){KP_ERR_NOT_CONTROLLER, KP_TAGS_EMPTY};
+		return true;
+	case 2:
+		*p = (struct kp_replog_raft_response){KP_ERR_UNKNOWN_SERVER_ERROR, tags_three};
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void check_raft_response(const union kp_response_body *e_, const union kp_response_body *g_)
+{
+	const struct kp_replog_raft_response *e = &e_->replog_raft;
+	const struct kp_replog_raft_response *g = &g_->replog_raft;
+	EQ(g->error_code, e->error_code);
+	eq_tags(g->tags, e->tags);
+}
+
+/* ------------------------------------------------ ReplogDescribeQuorum */
+
+static bool build_quorum_request(int variant, union kp_request_body *b)
+{
+	struct kp_replog_describe_quorum_request *q = &b->replog_describe_quorum;
+	switch (variant) {
+	case 0:
+		*q = (struct kp_replog_describe_quorum_request){KP_TAGS_EMPTY};
+		return true;
+	case 1:
+		*q = (struct kp_replog_describe_quorum_request){tags_three};
+		return true;
+	case 2:
+		*q = (struct kp_replog_describe_quorum_request){tags_one};
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void check_quorum_request(const union kp_request_body *e_, const union kp_request_body *g_)
+{
+	eq_tags(g_->replog_describe_quorum.tags, e_->replog_describe_quorum.tags);
+}
+
+static struct kp_replog_quorum_member qm_members[5];
+static struct kp_replog_quorum_broker qm_brokers[3];
+
+/* variant 0: nothing known (no members, no brokers); 1: the leader's view,
+ * 5 members and 3 brokers; 2: a follower's view, -1 where only the leader
+ * knows */
+static bool build_quorum_response(int variant, union kp_response_body *b)
+{
+	qm_members[0] = (struct kp_replog_quorum_member){1, 1, 1500, 0, tags_one};
+	qm_members[1] = (struct kp_replog_quorum_member){2, 1, 1499, 12, KP_TAGS_EMPTY};
+	qm_members[2] = (struct kp_replog_quorum_member){3, 1, -1, -1, tags_two};
+	qm_members[3] = (struct kp_replog_quorum_member){4, 2, 0, INT64_MAX, KP_TAGS_EMPTY};
+	qm_members[4] = (struct kp_replog_quorum_member){INT32_MAX, 0, INT64_MIN, -1, tags_three};
+	qm_brokers[0] = (struct kp_replog_quorum_broker){
+		1,	 KP_STR("broker-1.dc1:9092"), INT64_C(0x100000007), true, false, false, 250,
+		tags_two};
+	qm_brokers[1] = (struct kp_replog_quorum_broker){
+		2,    {long_address, (int32_t)sizeof(long_address)},
+		-1,   false,
+		true, true,
+		-1,   KP_TAGS_EMPTY};
+	qm_brokers[2] = (struct kp_replog_quorum_broker){-1,   KP_STR(""), 0,	      true,
+							 true, false,	   INT64_MAX, tags_one};
+	struct kp_replog_describe_quorum_response *p = &b->replog_describe_quorum;
+	switch (variant) {
+	case 0:
+		*p = (struct kp_replog_describe_quorum_response){
+			.error_code = KP_ERR_NONE,
+			.broker_id = 3,
+			.leader_id = -1,
+			.state = 0,
+			.term = 0,
+			.commit_index = -1,
+			.last_applied = -1,
+			.last_index = -1,
+			.snapshot_index = -1,
+			.metadata_offset = -1,
+			.members = NULL,
+			.members_count = 0,
+			.brokers = NULL,
+			.brokers_count = 0,
+			.tags = KP_TAGS_EMPTY,
+		};
+		return true;
+	case 1:
+		*p = (struct kp_replog_describe_quorum_response){
+			.error_code = KP_ERR_NONE,
+			.broker_id = 1,
+			.leader_id = 1,
+			.state = 3,
+			.term = 9,
+			.commit_index = 1500,
+			.last_applied = 1498,
+			.last_index = 1501,
+			.snapshot_index = 1024,
+			.metadata_offset = INT64_MAX,
+			.members = qm_members,
+			.members_count = 5,
+			.brokers = qm_brokers,
+			.brokers_count = 3,
+			.tags = tags_two,
+		};
+		return true;
+	case 2:
+		*p = (struct kp_replog_describe_quorum_response){
+			.error_code = KP_ERR_NOT_CONTROLLER,
+			.broker_id = INT32_MAX,
+			.leader_id = 2,
+			.state = 1,
+			.term = INT64_MAX,
+			.commit_index = 0,
+			.last_applied = 0,
+			.last_index = 0,
+			.snapshot_index = 0,
+			.metadata_offset = 0,
+			.members = qm_members + 2,
+			.members_count = 1,
+			.brokers = qm_brokers + 1,
+			.brokers_count = 2,
+			.tags = tags_one,
+		};
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void check_quorum_response(const union kp_response_body *e_,
+				  const union kp_response_body *g_)
+{
+	const struct kp_replog_describe_quorum_response *e = &e_->replog_describe_quorum;
+	const struct kp_replog_describe_quorum_response *g = &g_->replog_describe_quorum;
+	EQ(g->error_code, e->error_code);
+	EQ(g->broker_id, e->broker_id);
+	EQ(g->leader_id, e->leader_id);
+	EQ(g->state, e->state);
+	EQ(g->term, e->term);
+	EQ(g->commit_index, e->commit_index);
+	EQ(g->last_applied, e->last_applied);
+	EQ(g->last_index, e->last_index);
+	EQ(g->snapshot_index, e->snapshot_index);
+	EQ(g->metadata_offset, e->metadata_offset);
+	EQ(g->members_count, e->members_count);
+	for (int32_t i = 0; i < e->members_count; i++) {
+		const struct kp_replog_quorum_member *em = &e->members[i], *gm = &g->members[i];
+		EQ(gm->id, em->id);
+		EQ(gm->role, em->role);
+		EQ(gm->match_index, em->match_index);
+		EQ(gm->last_contact_ms_ago, em->last_contact_ms_ago);
+		eq_tags(gm->tags, em->tags);
+	}
+	EQ(g->brokers_count, e->brokers_count);
+	for (int32_t i = 0; i < e->brokers_count; i++) {
+		const struct kp_replog_quorum_broker *eb = &e->brokers[i], *gb = &g->brokers[i];
+		EQ(gb->id, eb->id);
+		eq_str(gb->address, eb->address);
+		EQ(gb->broker_epoch, eb->broker_epoch);
+		assert_true(gb->registered == eb->registered);
+		assert_true(gb->fenced == eb->fenced);
+		assert_true(gb->shutting_down == eb->shutting_down);
+		EQ(gb->session_ms_ago, eb->session_ms_ago);
+		eq_tags(gb->tags, eb->tags);
+	}
+	eq_tags(g->tags, e->tags);
+}
+
 /* ------------------------------------------------------- the API table */
 
 /* Each API's own codec functions, behind the union, so a round trip can
@@ -657,6 +893,8 @@ DIRECT(heartbeat, replog_broker_heartbeat)
 DIRECT(alter, replog_alter_partition)
 DIRECT(describe, replog_describe_replicas)
 DIRECT(discarded, replog_list_discarded)
+DIRECT(raft, replog_raft)
+DIRECT(quorum, replog_describe_quorum)
 #undef DIRECT
 
 struct api_case {
@@ -684,6 +922,8 @@ static const struct api_case api_cases[] = {
 	CASE(KP_API_REPLOG_ALTER_PARTITION, "ReplogAlterPartition", alter),
 	CASE(KP_API_REPLOG_DESCRIBE_REPLICAS, "ReplogDescribeReplicas", describe),
 	CASE(KP_API_REPLOG_LIST_DISCARDED, "ReplogListDiscarded", discarded),
+	CASE(KP_API_REPLOG_RAFT, "ReplogRaft", raft),
+	CASE(KP_API_REPLOG_DESCRIBE_QUORUM, "ReplogDescribeQuorum", quorum),
 };
 #undef CASE
 #define API_CASES    (sizeof(api_cases) / sizeof(api_cases[0]))
@@ -941,6 +1181,132 @@ static void test_heartbeat_bytes(void **state)
 	EQ(rr.controller_epoch, 2);
 }
 
+/* A ReplogRaft request by hand from kp_replog.c's layout: from_id int32,
+ * from_address compact string, message compact bytes, tags; as a whole
+ * frame after header v2 with client id "n2" and no header tags. */
+static void test_raft_bytes(void **state)
+{
+	(void)state;
+	static const uint8_t msg[] = {0xde, 0xad, 0xbe};
+	static const uint8_t expect[] = {
+		0x27, 0x15, 0x00, 0x00,			     /* key 10005, v0 */
+		0x00, 0x00, 0x00, 0x0b,			     /* correlation 11 */
+		0x00, 0x02, 'n',  '2',	0x00,		     /* client id "n2", tags */
+		0x00, 0x00, 0x00, 0x02,			     /* from_id 2 */
+		0x08, 'n',  '2',  ':',	'9',  '0', '9', '3', /* from_address, uvarint(7 + 1) */
+		0x04, 0xde, 0xad, 0xbe,			     /* message, uvarint(3 + 1) */
+		0x01, 0x00, 0x01, 'x',			     /* tags {0: "x"} */
+	};
+	const struct kp_request_header h = {KP_API_REPLOG_RAFT, 0, 11, KP_STR("n2"),
+					    KP_TAGS_EMPTY,	0};
+	const union kp_request_body b = {
+		.replog_raft = {2, KP_STR("n2:9093"), {msg, sizeof(msg)}, tags_one}};
+	struct kp_writer w;
+	kp_writer_init(&w, 256);
+	assert_int_equal(kp_request_encode(&w, &h, &b), 0);
+	assert_int_equal(w.kw_len, KP_FRAME_PREFIX_BYTES + sizeof(expect));
+	assert_memory_equal(w.kw_buf + KP_FRAME_PREFIX_BYTES, expect, sizeof(expect));
+	/* the body alone, through the API's own encoder: 20 bytes */
+	kp_writer_reset(&w);
+	assert_int_equal(kp_replog_raft_request_encode(&w, 0, &b.replog_raft), 0);
+	assert_int_equal(w.kw_len, 20);
+	assert_memory_equal(w.kw_buf, expect + 13, 20);
+	kp_writer_deinit(&w);
+
+	/* and back, from the frame */
+	uint8_t *copy = exact_copy(expect, sizeof(expect));
+	struct kp_arena arena;
+	struct kp_reader r;
+	kp_arena_init(&arena, arena_mem, sizeof(arena_mem));
+	kp_reader_init(&r, copy, sizeof(expect), &arena);
+	struct kp_request_header hg;
+	union kp_request_body g;
+	assert_int_equal(kp_request_decode(&r, &hg, &g), 0);
+	EQ(hg.request_api_key, KP_API_REPLOG_RAFT);
+	EQ(hg.correlation_id, 11);
+	check_raft_request(&b, &g);
+	free(copy);
+
+	/* a 200-byte message: uvarint(201) = c9 01; an empty address */
+	uint8_t big[4 + 1 + 2 + 200 + 1] = {0x00, 0x00, 0x00, 0x05, 0x01, 0xc9, 0x01};
+	for (int i = 0; i < 200; i++)
+		big[7 + i] = (uint8_t)i;
+	big[sizeof(big) - 1] = 0x00;
+	kp_reader_init(&r, big, sizeof(big), NULL);
+	struct kp_replog_raft_request q;
+	assert_int_equal(kp_replog_raft_request_decode(&r, 0, &q), 0);
+	EQ(q.from_id, 5);
+	assert_int_equal(q.from_address.len, 0);
+	assert_int_equal(q.message.len, 200);
+	assert_int_equal(q.message.ptr[199], 199);
+	assert_true(q.message.ptr == big + 7);
+	kp_writer_init(&w, 256);
+	assert_int_equal(kp_replog_raft_request_encode(&w, 0, &q), 0);
+	assert_int_equal(w.kw_len, sizeof(big));
+	assert_memory_equal(w.kw_buf, big, sizeof(big));
+	kp_writer_deinit(&w);
+
+	/* an empty message is 0x01; one byte short of the length is truncated */
+	uint8_t empty[] = {0x00, 0x00, 0x00, 0x01, 0x02, 'a', 0x01, 0x00};
+	kp_reader_init(&r, empty, sizeof(empty), NULL);
+	assert_int_equal(kp_replog_raft_request_decode(&r, 0, &q), 0);
+	assert_int_equal(q.message.len, 0);
+	assert_true(kp_str_eq_cstr(q.from_address, "a"));
+	uint8_t short_msg[] = {0x00, 0x00, 0x00, 0x01, 0x01, 0x04, 0xaa, 0xbb, 0x00};
+	kp_reader_init(&r, short_msg, sizeof(short_msg), NULL);
+	assert_int_equal(kp_replog_raft_request_decode(&r, 0, &q), KP_ETRUNCATED);
+
+	/* the response: error_code 41, no tags */
+	uint8_t resp[] = {0x00, 0x29, 0x00};
+	kp_reader_init(&r, resp, sizeof(resp), NULL);
+	struct kp_replog_raft_response p;
+	assert_int_equal(kp_replog_raft_response_decode(&r, 0, &p), 0);
+	EQ(p.error_code, KP_ERR_NOT_CONTROLLER);
+	assert_int_equal(p.tags.len, 0); /* an empty section is KP_TAGS_EMPTY */
+
+	/* DescribeQuorum by hand: the request is its tags alone; a response
+	 * with nobody known is 59 fixed bytes, two empty arrays, tags */
+	uint8_t qreq[] = {0x00};
+	kp_reader_init(&r, qreq, sizeof(qreq), NULL);
+	struct kp_replog_describe_quorum_request qq;
+	assert_int_equal(kp_replog_quorum_request_decode(&r, 0, &qq), 0);
+	uint8_t qresp[62] = {
+		0x00,
+		0x00, /* error_code */
+		0x00,
+		0x00,
+		0x00,
+		0x03, /* broker_id 3 */
+		0xff,
+		0xff,
+		0xff,
+		0xff,		 /* leader_id -1 */
+		0x02,		 /* state candidate */
+		[11 + 7] = 0x04, /* term 4 */
+		[59] = 0x01,	 /* no members */
+		[60] = 0x01,	 /* no brokers */
+		[61] = 0x00,	 /* tags */
+	};
+	memset(qresp + 19, 0xff, 40); /* five int64 -1 */
+	kp_arena_init(&arena, arena_mem, sizeof(arena_mem));
+	kp_reader_init(&r, qresp, sizeof(qresp), &arena);
+	struct kp_replog_describe_quorum_response qp;
+	assert_int_equal(kp_replog_quorum_response_decode(&r, 0, &qp), 0);
+	EQ(qp.broker_id, 3);
+	EQ(qp.leader_id, -1);
+	EQ(qp.state, 2);
+	EQ(qp.term, 4);
+	EQ(qp.commit_index, -1);
+	EQ(qp.metadata_offset, -1);
+	EQ(qp.members_count, 0);
+	EQ(qp.brokers_count, 0);
+	kp_writer_init(&w, 256);
+	assert_int_equal(kp_replog_quorum_response_encode(&w, 0, &qp), 0);
+	assert_int_equal(w.kw_len, sizeof(qresp));
+	assert_memory_equal(w.kw_buf, qresp, sizeof(qresp));
+	kp_writer_deinit(&w);
+}
+
 /* ------------------------------------------------ null versus empty */
 
 static void expect_body(int16_t key, const union kp_request_body *b, const uint8_t *bytes,
@@ -1027,7 +1393,7 @@ static void test_null_versus_empty(void **state)
 	static const struct {
 		int16_t key;
 		bool request;
-		uint8_t bytes[32];
+		uint8_t bytes[96];
 		size_t len;
 	} nulls[] = {
 		/* AlterPartition request: null topics */
@@ -1048,6 +1414,19 @@ static void test_null_versus_empty(void **state)
 		{KP_API_REPLOG_DESCRIBE_REPLICAS, false, {0, 0, 0, 0, 0, 1, 0x00, 0x00}, 8},
 		/* ListDiscarded response: null entries */
 		{KP_API_REPLOG_LIST_DISCARDED, false, {0, 0, 0, 0, 0, 1, 0x00, 0x00}, 8},
+		/* Raft request: null from_address */
+		{KP_API_REPLOG_RAFT, true, {0, 0, 0, 1, 0x00, 0x01, 0x00}, 7},
+		/* Raft request: null message */
+		{KP_API_REPLOG_RAFT, true, {0, 0, 0, 1, 0x01, 0x00, 0x00}, 7},
+		/* DescribeQuorum response (59 fixed bytes of 0): null members */
+		{KP_API_REPLOG_DESCRIBE_QUORUM, false, {[59] = 0x00, 0x01, 0x00}, 62},
+		/* DescribeQuorum response: null brokers */
+		{KP_API_REPLOG_DESCRIBE_QUORUM, false, {[59] = 0x01, 0x00, 0x00}, 62},
+		/* DescribeQuorum response: one broker (all fields 0), address null */
+		{KP_API_REPLOG_DESCRIBE_QUORUM,
+		 false,
+		 {[59] = 0x01, 0x02, [65] = 0x00, [86] = 0},
+		 87},
 	};
 	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++) {
 		union kp_response_body rg;
@@ -1069,6 +1448,29 @@ static void test_null_versus_empty(void **state)
 	rb.replog_list_discarded =
 		(struct kp_replog_discarded_response){0, 1, NULL, -1, KP_TAGS_EMPTY};
 	assert_int_equal(kp_response_body_encode(&w, KP_API_REPLOG_LIST_DISCARDED, 0, &rb),
+			 KP_EINVAL);
+	kp_writer_reset(&w);
+	b.replog_raft =
+		(struct kp_replog_raft_request){1, KP_STR("a"), KP_BYTES_NULL, KP_TAGS_EMPTY};
+	assert_int_equal(kp_request_body_encode(&w, KP_API_REPLOG_RAFT, 0, &b), KP_EINVAL);
+	kp_writer_reset(&w);
+	b.replog_raft = (struct kp_replog_raft_request){1, KP_STR_NULL, {NULL, 0}, KP_TAGS_EMPTY};
+	assert_int_equal(kp_request_body_encode(&w, KP_API_REPLOG_RAFT, 0, &b), KP_EINVAL);
+	kp_writer_reset(&w);
+	/* an empty message, even without a pointer, is 0x01 */
+	b.replog_raft.from_address = KP_STR("");
+	assert_int_equal(kp_request_body_encode(&w, KP_API_REPLOG_RAFT, 0, &b), 0);
+	assert_int_equal(w.kw_len, 7);
+	assert_int_equal(w.kw_buf[5], 0x01);
+	kp_writer_reset(&w);
+	rb.replog_describe_quorum =
+		(struct kp_replog_describe_quorum_response){.members_count = -1};
+	assert_int_equal(kp_response_body_encode(&w, KP_API_REPLOG_DESCRIBE_QUORUM, 0, &rb),
+			 KP_EINVAL);
+	kp_writer_reset(&w);
+	rb.replog_describe_quorum =
+		(struct kp_replog_describe_quorum_response){.brokers_count = -1};
+	assert_int_equal(kp_response_body_encode(&w, KP_API_REPLOG_DESCRIBE_QUORUM, 0, &rb),
 			 KP_EINVAL);
 	kp_writer_deinit(&w);
 }
@@ -1359,6 +1761,64 @@ static void test_bounds(void **state)
 	assert_int_equal(kp_request_body_decode(&r, KP_API_REPLOG_LIST_DISCARDED, 0, &wq), 0);
 	EQ(wq.replog_list_discarded.topics_count, 5000);
 
+	/* DescribeQuorum: an arena too small for members and brokers */
+	union kp_response_body qin;
+	assert_true(build_quorum_response(1, &qin));
+	kp_writer_reset(&w);
+	assert_int_equal(kp_response_body_encode(&w, KP_API_REPLOG_DESCRIBE_QUORUM, 0, &qin), 0);
+	need = 0;
+	for (size_t size = 0; size <= sizeof(small); size += 8) {
+		kp_arena_init(&arena, small, size);
+		kp_reader_init(&r, w.kw_buf, w.kw_len, &arena);
+		int rc = kp_response_body_decode(&r, KP_API_REPLOG_DESCRIBE_QUORUM, 0, &out);
+		assert_true(kp_arena_used(&arena) <= size);
+		if (rc == 0) {
+			need = size;
+			break;
+		}
+		assert_int_equal(rc, KP_EARENA);
+	}
+	assert_true(need >= 5 * sizeof(struct kp_replog_quorum_member) +
+				    3 * sizeof(struct kp_replog_quorum_broker));
+	check_quorum_response(&qin, &out);
+
+	/* ... and counts the bytes left cannot hold, refused before any
+	 * allocation: 5 members of >= 22 bytes in 109 */
+	static uint8_t qbody[59 + 2 + 4 * 25 + 1];
+	memset(qbody, 0, sizeof(qbody));
+	qbody[59] = 0x06;
+	kp_arena_init(&arena, arena_mem, sizeof(arena_mem));
+	kp_reader_init(&r, qbody, 59 + 1 + 109, &arena);
+	assert_int_equal(kp_response_body_decode(&r, KP_API_REPLOG_DESCRIBE_QUORUM, 0, &out),
+			 KP_ETRUNCATED);
+	assert_int_equal(kp_arena_used(&arena), 0);
+	/* 4 brokers of >= 25 bytes (int32, "", int64, 3 bools, int64, tags):
+	 * they decode in 100 bytes plus the response's tags, not in 99 */
+	qbody[59] = 0x01;
+	qbody[60] = 0x05;
+	for (int i = 0; i < 4; i++) {
+		uint8_t *bp = qbody + 61 + 25 * i;
+		bp[3] = (uint8_t)(i + 1); /* id */
+		bp[4] = 0x01;		  /* address "" */
+		bp[24] = 0x00;		  /* tags */
+	}
+	qbody[sizeof(qbody) - 1] = 0x00;
+	kp_arena_init(&arena, arena_mem, sizeof(arena_mem));
+	kp_reader_init(&r, qbody, sizeof(qbody), &arena);
+	assert_int_equal(kp_response_body_decode(&r, KP_API_REPLOG_DESCRIBE_QUORUM, 0, &out), 0);
+	EQ(out.replog_describe_quorum.brokers_count, 4);
+	EQ(out.replog_describe_quorum.brokers[3].id, 4);
+	for (size_t len = 61 + 96; len < 61 + 100; len++) {
+		kp_arena_init(&arena, arena_mem, sizeof(arena_mem));
+		kp_reader_init(&r, qbody, len, &arena);
+		assert_int_equal(
+			kp_response_body_decode(&r, KP_API_REPLOG_DESCRIBE_QUORUM, 0, &out),
+			KP_ETRUNCATED);
+		if (kp_arena_used(&arena) != 0)
+			fail_msg("%zu bytes left for 4 brokers: %zu arena bytes used", len - 61,
+				 kp_arena_used(&arena));
+	}
+
 	/* trailing bytes: reported, the struct complete */
 	uint8_t hb[] = {0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0xee};
 	kp_reader_init(&r, hb, sizeof(hb), NULL);
@@ -1493,6 +1953,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_every_message),
 		cmocka_unit_test(test_heartbeat_bytes),
+		cmocka_unit_test(test_raft_bytes),
 		cmocka_unit_test(test_null_versus_empty),
 		cmocka_unit_test(test_unknown_tags_preserved),
 		cmocka_unit_test(test_api_table),
