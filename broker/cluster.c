@@ -450,7 +450,8 @@ static void cl_heartbeat_answer(struct cluster *cl, const struct kp_replog_heart
 		return;
 	bool was_fenced = cl->cl_fenced;
 	cl->cl_fenced = r->is_fenced;
-	cl->cl_lease_until_ms = r->lease_ms > 0 ? sent_ms + r->lease_ms : 0;
+	if (r->lease_ms >= 0) /* -1: no renewal, the current lease stands */
+		cl->cl_lease_until_ms = r->lease_ms > 0 ? sent_ms + r->lease_ms : 0;
 	if (cl->cl_want_shutdown)
 		cl->cl_shutdown_ready = r->shutdown_ready;
 	if (was_fenced != cl->cl_fenced)

@@ -671,9 +671,15 @@ void ctl_heartbeat(struct controller *c, const struct kp_replog_heartbeat_reques
 	}
 	ctl_handoffs_progress(c);
 	ctl_commit(c, NULL, NULL, 0);
-	bool no_lease = b->mb_fenced || s->cs_shutdown || !qr_lease_ok(c->ct_q) ||
+	bool no_lease = b->mb_fenced || s->cs_shutdown ||
 			ctl_handoff_pending_from(c, b->mb_id, req->metadata_offset);
-	resp->lease_ms = no_lease ? 0 : (int32_t)ctl_lease_ms(&c->ct_b->b_cfg);
+	/* 0 takes the lease away; -1 renews nothing but leaves what an
+	 * earlier answer granted (this controller may have been deposed while
+	 * it stalled: it cannot vouch for more time, and need not cut short
+	 * what it granted before). */
+	resp->lease_ms = no_lease		 ? 0
+			 : !qr_lease_ok(c->ct_q) ? -1
+						 : (int32_t)ctl_lease_ms(&c->ct_b->b_cfg);
 	resp->is_fenced = b->mb_fenced;
 	if (s->cs_shutdown) {
 		/* Ready once nothing it leads could move elsewhere. */
@@ -841,7 +847,8 @@ void ctl_create_topic(struct controller *c, const char *name, int len,
 		t.mt_id[i] = (uint8_t)(rand() >> 7);
 	char rec[META_RECORD_MAX];
 	if (c->ct_nstaged + 1 + cfg->tc_partitions > CTL_STAGE_MAX) {
-		done(ctx, KP_ERR_INVALID_PARTITIONS, "too many partitions for one metadata entry", 0);
+		done(ctx, KP_ERR_INVALID_PARTITIONS, "too many partitions for one metadata entry",
+		     0);
 		return;
 	}
 	if (ctl_stage(c, rec, meta_rec_topic(rec, &t)) < 0) {

@@ -216,10 +216,14 @@ static void qr_on_done_timer(struct timer *t)
 	qr_check_role(q);
 }
 
-/* A tick later than this means the process did not run for a while. */
+/* A tick later than this means the process did not run for long enough
+ * that followers may have stopped waiting for it: they hear from a leader
+ * at every tick, and none starts an election before an election timeout
+ * without one. Shorter stalls (a busy disk, a loaded machine) are no sign
+ * of another leader. */
 static int64_t qr_stall_ms(const struct quorum *q)
 {
-	return 3 * (int64_t)q->q_tick_ms + 50;
+	return (int64_t)q->q_election_ms;
 }
 
 static void qr_on_tick(struct timer *t)

@@ -80,7 +80,8 @@ struct kp_replog_heartbeat_response {
 	int16_t error_code;
 	/* The leader lease granted, counted from when the broker *sent* the
 	 * request (not when the answer came), so the broker's lease always
-	 * ends before the controller's view of it. 0 = no lease. */
+	 * ends before the controller's view of it. 0 = no lease (one held
+	 * ends now); -1 = no renewal (one held runs out as granted). */
 	int32_t lease_ms;
 	bool is_fenced;	     /* the broker may lead nothing */
 	bool shutdown_ready; /* want_shutdown was granted: the broker may exit */
