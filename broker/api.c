@@ -218,6 +218,7 @@ void api_dispatch(struct broker *b, struct kreq *rq)
 			return;
 		}
 	}
+	mt_request(&b->b_metrics, key);
 	e->ae_fn(b, rq);
 }
 

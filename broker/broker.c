@@ -25,6 +25,7 @@
 #include "blog.h"
 #include "checkpoint.h"
 #include "cluster.h"
+#include "metrics_http.h"
 #include "conn.h"
 #include "replica.h"
 #include "rlerr.h"
@@ -322,6 +323,12 @@ static void broker_tick(struct timer *t)
 
 /* ---- start / run / stop ----------------------------------------------- */
 
+static void broker_on_fsync(void *ctx, int64_t usec)
+{
+	struct broker *b = ctx;
+	mt_observe_us(&b->b_metrics.mb_fsync, usec);
+}
+
 int broker_start(struct broker *b, const struct broker_config *cfg)
 {
 	memset(b, 0, sizeof(*b));
@@ -353,6 +360,8 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 		.te_flush_bytes = cfg->bc_flush_bytes,
 		.te_on_progress = replica_on_progress,
 		.te_ctx = b,
+		.te_on_fsync = broker_on_fsync,
+		.te_fsync_ctx = b,
 	};
 	if (topics_open(&env, &b->b_topics, err, sizeof(err)) < 0) {
 		blog(BLOG_ERROR, "start_failed", "reason", "cannot open topics", "error", err,
@@ -360,7 +369,8 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 		reactor_deinit(&b->b_reactor);
 		return -1;
 	}
-	if (broker_listen(b) < 0 || broker_signals(b) < 0 || cluster_start(b) < 0) {
+	if (broker_listen(b) < 0 || broker_signals(b) < 0 || cluster_start(b) < 0 ||
+	    mhttp_start(b, &b->b_mhttp) < 0) {
 		cluster_stop(b);
 		topics_close(b->b_topics);
 		reactor_deinit(&b->b_reactor);
@@ -437,6 +447,7 @@ int broker_run(struct broker *b)
 		if (!conns_closed && broker_drained(b)) {
 			while (b->b_conns)
 				conn_close(b->b_conns, "broker shutting down");
+			mhttp_stop(b->b_mhttp);
 			cluster_stop(b);
 			conns_closed = true;
 		}
@@ -462,6 +473,8 @@ int broker_run(struct broker *b)
 		close(b->b_listen_fd);
 	if (b->b_signal_fd >= 0)
 		close(b->b_signal_fd);
+	mhttp_free(b->b_mhttp);
+	b->b_mhttp = NULL;
 	reactor_deinit(&b->b_reactor);
 	blog(BLOG_INFO, "broker_stopped", "clean", rc == 0 ? "true" : "false", NULL);
 	return b->b_exit_code;

@@ -28,6 +28,7 @@
 #include <sys/signalfd.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "reactor.h"
 #include "timer.h"
 #include "topics.h"
@@ -59,6 +60,9 @@ struct broker {
 	struct io_op b_signal_op;
 	struct signalfd_siginfo b_siginfo;
 	bool b_signal_inflight;
+
+	struct mt_broker b_metrics;
+	struct mhttp *b_mhttp; /* GET /metrics, when metrics.listen is set */
 
 	struct timer b_tick; /* periodic work: flush ticks, retention, HW checkpoints */
 	int64_t b_last_housekeeping_ms;

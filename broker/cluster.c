@@ -154,6 +154,14 @@ static void cl_partition_changed(struct cluster *cl, const struct meta_delta *d)
 		}
 	}
 	replica_apply(b, p, mt, mp);
+	/* As leader in both states: a committed ISR change (metrics). */
+	if (mp->mp_leader == b->b_cfg.bc_id && d->md_before.mp_nreplicas > 0 &&
+	    d->md_before.mp_leader == mp->mp_leader) {
+		if (mp->mp_nisr < d->md_before.mp_nisr)
+			p->pt_metrics.mp_isr_shrinks++;
+		else if (mp->mp_nisr > d->md_before.mp_nisr)
+			p->pt_metrics.mp_isr_expands++;
+	}
 }
 
 static void cl_topic_deleted(struct cluster *cl, const char *name)

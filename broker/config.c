@@ -68,8 +68,9 @@ enum cfg_scope {
 enum cfg_check {
 	CFG_CHECK_NONE,
 	CFG_CHECK_NONEMPTY,
-	CFG_CHECK_HOSTPORT, /* host:port to bind */
-	CFG_CHECK_ADDRESS,  /* host:port clients connect to: no wildcard */
+	CFG_CHECK_HOSTPORT,	/* host:port to bind */
+	CFG_CHECK_ADDRESS,	/* host:port clients connect to: no wildcard */
+	CFG_CHECK_HOSTPORT_OPT, /* host:port to bind, or "" for none */
 };
 
 struct cfg_range {
@@ -200,6 +201,8 @@ static const struct cfg_key cfg_keys[] = {
 	K_INT("limits.max_connection_buffer_bytes", NULL, BC(bc_max_connection_buffer_bytes), 65536,
 	      INT64_MAX, 64 << 20),
 	K_INT("limits.max_fetch_wait_ms", NULL, BC(bc_max_fetch_wait_ms), 0, 300000, 30000),
+	K_SECTION("metrics"),
+	K_STR("metrics.listen", BC(bc_metrics_listen), CFG_CHECK_HOSTPORT_OPT, ""),
 	K_SECTION("log"),
 	K_ENUM("log.level", NULL, BC(bc_log_level), cfg_level_names, CONFIG_LOG_INFO),
 };
@@ -1086,7 +1089,10 @@ static int cfg_check_string(const struct cfg_key *k, const char *s, char *msg, s
 		snprintf(msg, cap, "must not be empty");
 		return -1;
 	}
-	if (k->ck_check != CFG_CHECK_HOSTPORT && k->ck_check != CFG_CHECK_ADDRESS)
+	if (k->ck_check == CFG_CHECK_HOSTPORT_OPT && !*s)
+		return 0;
+	if (k->ck_check != CFG_CHECK_HOSTPORT && k->ck_check != CFG_CHECK_ADDRESS &&
+	    k->ck_check != CFG_CHECK_HOSTPORT_OPT)
 		return 0;
 	cfg_sanitize(shown, sizeof(shown), s, strlen(s));
 	why = cfg_hostport(s, host, sizeof(host), NULL);

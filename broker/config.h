@@ -119,6 +119,7 @@ struct broker_config {
 	char bc_listen[CONFIG_HOSTPORT_MAX];
 	char bc_advertised[CONFIG_HOSTPORT_MAX];
 	char bc_data_dir[CONFIG_PATH_MAX];
+	char bc_metrics_listen[CONFIG_HOSTPORT_MAX]; /* "" = no /metrics endpoint */
 	bool bc_controller_only; /* a voter that hosts no partitions, serves no clients' data */
 	/* cluster */
 	int32_t bc_controllers[5];

@@ -99,6 +99,7 @@ static struct kreq *kreq_create(struct conn *c, uint8_t *frame, uint32_t len)
 	rq->rq_frame_len = len;
 	rq->rq_refs = 1; /* the FIFO */
 	rq->rq_arrival_ms = c->cn_broker->b_reactor.re_now_ms;
+	rq->rq_arrival_us = mt_now_us();
 	kp_writer_init(&rq->rq_out, KREQ_RESPONSE_MAX);
 	timer_init(&rq->rq_timer, NULL, rq);
 	conn_ref(c);
@@ -134,6 +135,8 @@ void kreq_respond_encoded(struct kreq *rq)
 {
 	RL_ASSERT(rq->rq_state == KREQ_WORKING);
 	rq->rq_state = KREQ_READY;
+	mt_request_done(&rq->rq_conn->cn_broker->b_metrics, rq->rq_hdr.request_api_key,
+			mt_now_us() - rq->rq_arrival_us);
 	rq->rq_conn->cn_buffered_bytes += rq->rq_out.kw_len;
 	if (!rq->rq_orphan)
 		conn_service(rq->rq_conn);

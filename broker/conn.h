@@ -62,6 +62,7 @@ struct kreq {
 	int rq_refs;		  /* the FIFO + pending asynchronous work */
 	bool rq_orphan;		  /* its connection closed */
 	int64_t rq_arrival_ms;
+	int64_t rq_arrival_us; /* for the request latency histogram */
 	struct timer rq_timer;	/* handler's deadline (produce timeout, fetch wait) */
 	void *rq_handler_state; /* in the arena: what the handler is waiting for */
 	/* Called when the connection closes while the request is still

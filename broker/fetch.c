@@ -190,8 +190,18 @@ static void fetch_answer(struct broker *b, struct fetch_state *fs)
 		fetch_fill_meta(fp->fp_resp, p);
 		if (err || !p || total >= budget)
 			continue;
-		total += fetch_collect(p, fp->fp_req, fetch_limit(fp, p), budget - total,
-				       total == 0, &slices[i]);
+		uint64_t got = fetch_collect(p, fp->fp_req, fetch_limit(fp, p), budget - total,
+					     total == 0, &slices[i]);
+		total += got;
+		if (req->replica_id < 0 && slices[i].fsl_n > 0) { /* consumers, not replicas */
+			const struct fetch_slices *sl = &slices[i];
+			int64_t from = sl->fsl_s[0].ps_first_offset > fp->fp_req->fetch_offset
+					       ? sl->fsl_s[0].ps_first_offset
+					       : fp->fp_req->fetch_offset;
+			p->pt_metrics.mp_bytes_out += got;
+			p->pt_metrics.mp_records_out +=
+				(uint64_t)(sl->fsl_s[sl->fsl_n - 1].ps_next_offset - from);
+		}
 	}
 	uint8_t *data = slices && total ? malloc(total) : NULL;
 	uint64_t at = 0;

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "isr.h"
+#include "metrics.h"
 #include "plog.h"
 
 struct topic;
@@ -86,6 +87,7 @@ struct partition {
 	/* writes discarded by truncation, for DescribeReplicas and metrics */
 	uint32_t pt_discard_events;
 	int64_t pt_discard_records;
+	struct mt_partition pt_metrics;
 };
 
 /* After plog progress: complete written/flushed waiters; wake watchers

@@ -249,6 +249,9 @@ static void produce_partition(struct broker *b, struct produce_state *ps, struct
 	}
 	pr->base_offset = pp->pp_append.pa_base_offset;
 	pr->log_start_offset = plog_start_offset(p->pt_log);
+	p->pt_metrics.mp_bytes_in += (uint64_t)pd->records.len;
+	p->pt_metrics.mp_records_in +=
+		(uint64_t)(pp->pp_append.pa_last_offset - pp->pp_append.pa_base_offset + 1);
 	ps->ps_pending++;
 	pp->pp_pending = 1;
 	kreq_ref(rq); /* the write */

@@ -134,6 +134,8 @@ static void topics_plog_config(const struct topics *ts, const struct topic *t, s
 	pc->allow_offset_gaps = t->tp_cfg.tc_cleanup_policy == CONFIG_CLEANUP_COMPACT;
 	pc->on_progress = topics_on_progress;
 	pc->progress_ctx = p;
+	pc->on_fsync = ts->ts_env.te_on_fsync;
+	pc->fsync_ctx = ts->ts_env.te_fsync_ctx;
 }
 
 static int topics_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);

@@ -37,6 +37,9 @@ struct topics_env {
 	/* A partition's log made progress (written, flushed, or fenced). */
 	void (*te_on_progress)(void *ctx, struct partition *p);
 	void *te_ctx;
+	/* A segment fsync took usec (metrics); may be NULL. */
+	void (*te_on_fsync)(void *ctx, int64_t usec);
+	void *te_fsync_ctx;
 };
 
 struct topic {

@@ -168,6 +168,13 @@ static void plog_flush_round_done(struct plog *log)
 	}
 }
 
+static int64_t plog_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void plog_sync_done(struct io_op *op, int res)
 {
 	struct segment *s = op->op_ctx;
@@ -179,6 +186,9 @@ static void plog_sync_done(struct io_op *op, int res)
 		s->sg_synced = s->sg_sync_target;
 	segment_unref(s);
 	log->lg_io_pending--;
+	if (log->lg_cfg.on_fsync && res >= 0)
+		log->lg_cfg.on_fsync(log->lg_cfg.fsync_ctx,
+				     plog_now_us() - log->lg_flush_started_us);
 	if (--log->lg_flush_pending == 0)
 		plog_flush_round_done(log);
 }
@@ -224,6 +234,7 @@ static void plog_start_flush(struct plog *log)
 	if (log->lg_written == log->lg_flushed && !log->lg_dir_dirty && !plog_rolled_dirty(log))
 		return;
 	log->lg_flush_inflight = true;
+	log->lg_flush_started_us = plog_now_us();
 	log->lg_flush_error = 0;
 	log->lg_flush_target = log->lg_written;
 	log->lg_flush_target_bytes = log->lg_bytes_written;

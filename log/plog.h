@@ -82,6 +82,10 @@ struct plog_config {
 	/* Runs after written or flushed advanced (and after a fence). */
 	void (*on_progress)(void *ctx, struct plog *log);
 	void *progress_ctx;
+	/* Runs when a segment's fdatasync completes, with its duration in
+	 * microseconds (for metrics); may be NULL. */
+	void (*on_fsync)(void *ctx, int64_t usec);
+	void *fsync_ctx;
 };
 
 /* Defaults: 1 GiB segments, 7-day segment age, 4 KiB index interval,

@@ -42,9 +42,10 @@ struct plog {
 
 	/* Group commit: one round of fdatasyncs in flight at most. */
 	bool lg_flush_inflight;
-	bool lg_flush_again;	   /* requested while a round ran */
-	uint32_t lg_flush_pending; /* ops of the round still in flight */
-	int64_t lg_flush_target;   /* lg_written when the round began */
+	int64_t lg_flush_started_us; /* when the current flush round began */
+	bool lg_flush_again;	     /* requested while a round ran */
+	uint32_t lg_flush_pending;   /* ops of the round still in flight */
+	int64_t lg_flush_target;     /* lg_written when the round began */
 	uint64_t lg_flush_target_bytes;
 	int lg_flush_error;
 	bool lg_dir_dirty; /* a segment was created since the last dir fsync */

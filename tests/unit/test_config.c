@@ -218,7 +218,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	expect_err("broker:\n  id: 1\nbrokr:\n  id: 2\n",
 		   "t.yaml:3: brokr: unknown key (allowed at the top level: broker, cluster, "
-		   "topic_defaults, replication, flush, auto_create_topics, limits, log)");
+		   "topic_defaults, replication, flush, auto_create_topics, limits, metrics, log)");
 	expect_err("broker:\n  id: 1\n  listn: 127.0.0.1:9092\n",
 		   "t.yaml:3: broker.listn: unknown key (allowed in broker: id, listen, "
 		   "advertised, data_dir, controller_only)");
@@ -230,7 +230,7 @@ static void test_unknown_keys(void **state)
 	/* A dotted key is not a path. */
 	expect_err("broker.id: 3\n",
 		   "t.yaml:1: broker.id: unknown key (allowed at the top level: broker, cluster, "
-		   "topic_defaults, replication, flush, auto_create_topics, limits, log)");
+		   "topic_defaults, replication, flush, auto_create_topics, limits, metrics, log)");
 	expect_err(CLUSTER3 "    - {id: 4, address: 127.0.0.1:9095, rack: a}\n",
 		   "t.yaml:7: cluster.brokers[3].rack: unknown key (allowed in "
 		   "cluster.brokers[3]: id, address)");
@@ -473,7 +473,13 @@ static void test_cluster_checks(void **state)
 		   "    - {id: 4, address: 127.0.0.1:9095}\n",
 		   "t.yaml:1: broker.controller_only: broker 1 is not in cluster.controllers: a "
 		   "controller-only process must be a voter");
+	expect_err("metrics:\n  listen: nohost\n",
+		   "t.yaml:2: metrics.listen: 'nohost' is not host:port: missing ':port'");
 	struct broker_config c;
+	load_ok(&c, "metrics:\n  listen: 127.0.0.1:9644\n");
+	assert_string_equal(c.bc_metrics_listen, "127.0.0.1:9644");
+	load_ok(&c, "metrics:\n  listen: \"\"\n");
+	assert_string_equal(c.bc_metrics_listen, "");
 	load_ok(&c, "broker: {id: 1, listen: 127.0.0.1:9092, controller_only: true}\n");
 	assert_true(c.bc_controller_only);
 	assert_int_equal(c.bc_metadata_snapshot_entries, 1024);
