@@ -506,6 +506,15 @@ static void peer_kick(struct peer *p)
 	peer_arm(p);
 }
 
+void peer_retry_now(struct peer *p)
+{
+	if (p->pe_closing || p->pe_state != PEER_IDLE)
+		return;
+	p->pe_backoff_ms = PEER_BACKOFF_MIN_MS;
+	p->pe_retry_at_ms = p->pe_broker->b_reactor.re_now_ms;
+	peer_kick(p);
+}
+
 int peer_send(struct peer *p, int16_t api_key, int16_t version, const union kp_request_body *body,
 	      int64_t timeout_ms, peer_done_fn done, void *ctx)
 {

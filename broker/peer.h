@@ -90,4 +90,8 @@ int peer_send(struct peer *p, int16_t api_key, int16_t version, const union kp_r
 /* Requests queued or in flight. */
 int peer_pending(const struct peer *p);
 
+/* The remote is known to be up again (it just sent us something): forget
+ * the backoff and connect now if requests wait. */
+void peer_retry_now(struct peer *p);
+
 #endif

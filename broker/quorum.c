@@ -560,13 +560,18 @@ int qr_recv(struct quorum *q, const struct kp_replog_raft_request *req)
 {
 	if (!q || q->q_stopping || !q->q_recv_cb)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	if (!qr_member(q, req->from_id) || req->from_address.len <= 0 ||
-	    req->from_address.len >= CONFIG_HOSTPORT_MAX || req->message.len <= 0)
+	struct qr_member *from = qr_member(q, req->from_id);
+	if (!from || req->from_address.len <= 0 || req->from_address.len >= CONFIG_HOSTPORT_MAX ||
+	    req->message.len <= 0)
 		return KP_ERR_INVALID_REQUEST;
 	struct raft_message m;
 	memset(&m, 0, sizeof(m));
 	if (rmsg_decode(req->message.ptr, (size_t)req->message.len, &m) != 0)
 		return KP_ERR_CORRUPT_MESSAGE;
+	/* It is up: our messages to it need not wait out a backoff from when
+	 * it was down (a restarted member would learn commits seconds late). */
+	if (from->qm_peer)
+		peer_retry_now(from->qm_peer);
 	char addr[CONFIG_HOSTPORT_MAX];
 	memcpy(addr, req->from_address.ptr, (size_t)req->from_address.len);
 	addr[req->from_address.len] = '\0';

@@ -105,7 +105,13 @@ def led_by(c, topic, broker_id, partitions=3):
 
 
 def check_log(c, topic, p, loads, members=(1, 2, 3)):
-    """Replicas converge; every acknowledged record is at its offset."""
+    """Replicas converge; every acknowledged record is at its offset. Waits
+    for the preferred replica to lead again first, so that no planned move
+    interrupts the reading."""
+    pref = c.partition(topic, p)["replica_nodes"][0]
+    wait_for(lambda: c.leader(topic, p) == pref and isr(c, topic, p) == set(members), 40,
+             f"broker {pref} leading {topic}-{p} with ISR {sorted(members)}",
+             ctx=state_ctx(c, topic, p))
     end = wait_for(lambda: replicas_converged(c, topic, p, members), 40,
                    "the replicas at the same log end", ctx=state_ctx(c, topic, p))
     leader = c[c.wait_leader(topic, p)]
