@@ -503,6 +503,10 @@ static void cl_heartbeat(struct cluster *cl)
 	struct peer *pe = cl_controller_peer(cl);
 	if (cl->cl_hb_inflight || !pe)
 		return;
+	/* The quorum says it leads, so it is up: a heartbeat must not wait
+	 * out a reconnect backoff left from a pause (the session would run
+	 * out meanwhile). At most one reconnect per heartbeat interval. */
+	peer_retry_now(pe);
 	union kp_request_body body = {.replog_broker_heartbeat = req};
 	cl->cl_hb_sent_ms = now;
 	if (peer_send(pe, KP_API_REPLOG_BROKER_HEARTBEAT, 0, &body,

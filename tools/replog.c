@@ -38,7 +38,7 @@ struct replog_command {
 };
 
 static const struct replog_command replog_commands[] = {
-	{"topics", "describe topics online: leaders, epochs, ISR, every replica's offsets",
+	{"topics", "create, list, describe, delete topics online (describe: leaders, ISR, offsets)",
 	 topics_main, topics_help},
 	{"discarded", "list the writes truncation discarded, on every broker, online",
 	 discarded_main, discarded_help},
