@@ -195,7 +195,7 @@ int cview_metadata(struct cview *cv, const char *bootstrap, char *const *topics,
 	union kp_request_body req = {.metadata = {
 					     .topics = ntopics ? req_topics : NULL,
 					     .topics_count = ntopics ? ntopics : -1,
-					     .allow_auto_topic_creation = false,
+					     .allow_auto_topic_creation = cv->cv_auto_create,
 				     }};
 	int rc = KCLIENT_EADDR;
 	const char *p = bootstrap;
@@ -314,4 +314,105 @@ void cview_format_ids(char *buf, size_t cap, const int32_t *ids, int32_t count)
 		}
 		len += (size_t)w;
 	}
+}
+
+int cview_find_leader(const struct cview *cv, const char *topic, int32_t partition,
+		      const struct cview_broker **leader)
+{
+	RL_ASSERT(cv->cv_have_md);
+	*leader = NULL;
+	const struct kp_metadata_response *md = &cv->cv_md;
+	for (int32_t i = 0; i < md->topics_count; i++) {
+		const struct kp_metadata_response_topic *t = &md->topics[i];
+		if (!kp_str_eq_cstr(t->name, topic))
+			continue;
+		if (t->error_code != KP_ERR_NONE)
+			return t->error_code;
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			const struct kp_metadata_response_partition *p = &t->partitions[j];
+			if (p->partition_index != partition)
+				continue;
+			if (p->error_code != KP_ERR_NONE &&
+			    p->error_code != KP_ERR_REPLICA_NOT_AVAILABLE)
+				return p->error_code;
+			*leader = p->leader_id >= 0 ? cview_broker(cv, p->leader_id) : NULL;
+			return *leader ? 0 : KP_ERR_LEADER_NOT_AVAILABLE;
+		}
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+int64_t cview_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cview_sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int cview_connect_leader(const char *prefix, const char *bootstrap, const char *topic,
+			 int32_t partition, int timeout_ms, int64_t deadline_ms, bool auto_create,
+			 struct kclient *kc, int32_t *leader_id)
+{
+	RL_ASSERT(timeout_ms >= 1 && timeout_ms <= KCLIENT_MAX_TIMEOUT_MS);
+	char why[KCLIENT_ERRMSG_MAX + KCLIENT_ADDR_MAX + 128] = "";
+	char *topics[1] = {(char *)topic};
+	/* Bounded by the deadline; the count bounds a clock that does not move. */
+	for (int attempt = 0; attempt < 100000; attempt++) {
+		if (attempt > 0) {
+			if (cview_now_ms() + CVIEW_LEADER_BACKOFF_MS >= deadline_ms)
+				break;
+			cview_sleep_ms(CVIEW_LEADER_BACKOFF_MS);
+		}
+		struct cview cv;
+		cview_init(&cv, prefix, timeout_ms);
+		cv.cv_auto_create = auto_create;
+		if (cview_metadata(&cv, bootstrap, topics, 1) < 0) {
+			fprintf(stderr, "%sno bootstrap server answered (tried %s)\n", prefix,
+				bootstrap);
+			cview_deinit(&cv);
+			return -1;
+		}
+		const struct cview_broker *cb;
+		int kerr = cview_find_leader(&cv, topic, partition, &cb);
+		if (kerr == KP_ERR_LEADER_NOT_AVAILABLE || kerr == KP_ERR_NOT_LEADER_OR_FOLLOWER ||
+		    (auto_create && attempt == 0 && kerr == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION)) {
+			snprintf(why, sizeof(why), "%s (%d) for %s-%" PRId32 " from %s",
+				 kp_error_name((int16_t)kerr), kerr, topic, partition,
+				 cv.cv_boot_addr);
+			cview_deinit(&cv);
+			continue;
+		}
+		if (kerr != 0) {
+			fprintf(stderr, "%s%s (%d): %s-%" PRId32 " by the metadata from %s\n",
+				prefix, kp_error_name((int16_t)kerr), kerr, topic, partition,
+				cv.cv_boot_addr);
+			cview_deinit(&cv);
+			return -1;
+		}
+		*leader_id = cb->cb_id;
+		kclient_deinit(kc);
+		*kc = (struct kclient){.kc_fd = -1};
+		int rc = kclient_init(kc, cb->cb_addr, timeout_ms);
+		if (rc == 0)
+			rc = kclient_connect(kc);
+		if (rc == 0) {
+			cview_deinit(&cv);
+			return 0;
+		}
+		snprintf(why, sizeof(why), "leader %" PRId32 " did not answer: %s", cb->cb_id,
+			 kclient_errmsg(kc));
+		cview_deinit(&cv);
+	}
+	fprintf(stderr, "%sno leader for %s-%" PRId32 " answered in time: %s\n", prefix, topic,
+		partition, why[0] ? why : "gave up");
+	return -1;
 }

@@ -50,6 +50,7 @@ struct cview {
 	struct cview_broker *cv_brokers;   /* owned: cv_md's brokers, by id */
 	int32_t cv_nbrokers;
 	int32_t cv_nanswered; /* of the last cview_ask_all() */
+	bool cv_auto_create;  /* Metadata may create the topics it names */
 };
 
 /* prefix must outlive cv. */
@@ -110,6 +111,33 @@ int cview_ask_all(struct cview *cv, int16_t api_key, const union kp_request_body
 
 /* The broker with that id in the Metadata answer, or NULL (not alive). */
 const struct cview_broker *cview_broker(const struct cview *cv, int32_t id);
+
+/* The leader of topic-partition by cv_md. Returns 0 with *leader set; or
+ * the Kafka error code (> 0) that stands in the way: the topic's own error
+ * (UNKNOWN_TOPIC_OR_PARTITION, ...), UNKNOWN_TOPIC_OR_PARTITION for a
+ * partition the topic does not have, the partition's error, or
+ * LEADER_NOT_AVAILABLE when it names no leader or one that is not alive. */
+int cview_find_leader(const struct cview *cv, const char *topic, int32_t partition,
+		      const struct cview_broker **leader);
+
+/* CLOCK_MONOTONIC in milliseconds; sleep that long (EINTR resumed). */
+int64_t cview_now_ms(void);
+void cview_sleep_ms(int64_t ms);
+
+/* Between two looks for a leader that is not there yet. */
+#define CVIEW_LEADER_BACKOFF_MS 100
+
+/* Connect *kc (caller's, deinit by the caller in every case) to the leader
+ * of topic-partition, found by Metadata from the bootstrap list. While
+ * there is no leader (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER) or it
+ * does not answer, look again every CVIEW_LEADER_BACKOFF_MS until
+ * deadline_ms (cview_now_ms() clock). Returns 0 with kc connected (a fresh
+ * budget of timeout_ms) and *leader_id set; or -1 with the reason on
+ * stderr, prefixed: no bootstrap server answered, the topic or partition
+ * does not exist (at once), another Kafka error, or the deadline passed. */
+int cview_connect_leader(const char *prefix, const char *bootstrap, const char *topic,
+			 int32_t partition, int timeout_ms, int64_t deadline_ms, bool auto_create,
+			 struct kclient *kc, int32_t *leader_id);
 
 /* "2023-11-14T22:13:20.000Z" (ISO-8601 UTC, milliseconds). */
 void cview_format_time(char *buf, size_t cap, int64_t ms);

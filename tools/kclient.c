@@ -302,18 +302,24 @@ static int kclient_call_failed(struct kclient *kc, int rc, const char *api, bool
 			    kclient_strerror(rc));
 }
 
-int kclient_call(struct kclient *kc, int16_t api_key, int16_t version,
-		 const union kp_request_body *req, union kp_response_body *resp)
+void kclient_renew(struct kclient *kc)
+{
+	kc->kc_deadline_ms = kclient_now_ms() + kc->kc_timeout_ms;
+}
+
+/* Encode and send one request; *corr is its correlation id. */
+static int kclient_send_request(struct kclient *kc, int16_t api_key, int16_t version,
+				const union kp_request_body *req, int32_t *corr)
 {
 	if (kc->kc_err)
 		return kc->kc_err;
 	RL_ASSERT(kc->kc_fd >= 0);
 	const char *api = kp_api_name(api_key);
-	int32_t corr = kc->kc_next_corr++;
+	*corr = kc->kc_next_corr++;
 	struct kp_request_header h = {
 		.request_api_key = api_key,
 		.request_api_version = version,
-		.correlation_id = corr,
+		.correlation_id = *corr,
 		.client_id = KP_STR(KCLIENT_CLIENT_ID),
 	};
 	struct kp_writer w;
@@ -328,6 +334,24 @@ int kclient_call(struct kclient *kc, int16_t api_key, int16_t version,
 	kp_writer_deinit(&w);
 	if (rc < 0)
 		return kclient_call_failed(kc, rc, api, true);
+	return 0;
+}
+
+int kclient_send(struct kclient *kc, int16_t api_key, int16_t version,
+		 const union kp_request_body *req)
+{
+	int32_t corr;
+	return kclient_send_request(kc, api_key, version, req, &corr);
+}
+
+int kclient_call(struct kclient *kc, int16_t api_key, int16_t version,
+		 const union kp_request_body *req, union kp_response_body *resp)
+{
+	int32_t corr;
+	int rc = kclient_send_request(kc, api_key, version, req, &corr);
+	if (rc < 0)
+		return rc;
+	const char *api = kp_api_name(api_key);
 
 	uint8_t prefix[KP_FRAME_PREFIX_BYTES];
 	rc = kclient_recv_all(kc, prefix, sizeof(prefix));

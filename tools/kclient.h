@@ -100,6 +100,18 @@ int kclient_connect(struct kclient *kc);
 int kclient_call(struct kclient *kc, int16_t api_key, int16_t version,
 		 const union kp_request_body *req, union kp_response_body *resp);
 
+/* Send one request and do not wait for an answer: for Produce with acks 0,
+ * to which the broker sends none. Outcomes as kclient_call() without the
+ * response's. A later kclient_call() on kc is answered after it (a broker
+ * handles one connection's requests in order). */
+int kclient_send(struct kclient *kc, int16_t api_key, int16_t version,
+		 const union kp_request_body *req);
+
+/* Start a new budget of kc_timeout_ms from now, for a connection that lives
+ * longer than one budget (produce from a pipe, consume --follow): each
+ * request is then bounded, not the whole run. */
+void kclient_renew(struct kclient *kc);
+
 /* Close the socket; the last response stays readable. Idempotent. */
 void kclient_close(struct kclient *kc);
 

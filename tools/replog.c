@@ -19,8 +19,10 @@
 #include <string.h>
 
 #include "cluster_cmd.h"
+#include "consume_cmd.h"
 #include "discarded_cmd.h"
 #include "dump_log.h"
+#include "produce_cmd.h"
 #include "topics_cmd.h"
 
 #ifndef REPLOG_VERSION
@@ -40,6 +42,11 @@ struct replog_command {
 static const struct replog_command replog_commands[] = {
 	{"topics", "create, list, describe, delete topics online (describe: leaders, ISR, offsets)",
 	 topics_main, topics_help},
+	{"produce", "write stdin lines as records to one partition, through its leader",
+	 produce_main, produce_help},
+	{"consume",
+	 "print the records of one partition (kcat -C -f style), up to the end or --follow",
+	 consume_main, consume_help},
 	{"discarded", "list the writes truncation discarded, on every broker, online",
 	 discarded_main, discarded_help},
 	{"cluster",
