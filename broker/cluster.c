@@ -705,6 +705,9 @@ void cluster_begin_shutdown(struct broker *b)
 	if (!cl || cl->cl_want_shutdown)
 		return;
 	cl->cl_want_shutdown = true;
+	/* The next controller takes over at once, and moves this broker's
+	 * leaderships as for any other. */
+	qr_hand_over(cl->cl_q);
 	cl_heartbeat(cl);
 }
 
@@ -724,6 +727,8 @@ bool cluster_broker_may_join(const struct broker *b, int32_t id)
 bool cluster_shutdown_ready(const struct broker *b)
 {
 	const struct cluster *cl = cl_of(b);
+	if (cl && qr_handing_over(cl->cl_q))
+		return false; /* the next controller first (an election timeout at most) */
 	return !cl || cl->cl_broker_epoch < 0 || cl->cl_shutdown_ready;
 }
 

@@ -85,6 +85,8 @@ struct quorum {
 	/* While raft answers an AppendEntries: the highest index that request
 	 * proved this log shares with the leader (0: not answering one). */
 	uint64_t q_verified;
+	struct raft_transfer q_transfer;
+	bool q_transferring;
 };
 
 static int64_t qr_now(const struct quorum *q)
@@ -176,6 +178,8 @@ static int qr_defer(struct quorum *q, int kind, void *req, void *cb, int status,
 
 static void qr_complete(struct quorum *q, struct qr_pending *p)
 {
+	if (!p->qp_cb) /* raft sends TimeoutNow without a callback */
+		return;
 	switch (p->qp_kind) {
 	case QR_SEND:
 		((raft_io_send_cb)p->qp_cb)(p->qp_req, p->qp_status);
@@ -677,6 +681,36 @@ int qr_propose(struct quorum *q, const char *recs, size_t len, qr_done_fn done, 
 			       : KP_ERR_KAFKA_STORAGE_ERROR;
 	}
 	return 0;
+}
+
+static void qr_transferred(struct raft_transfer *req)
+{
+	struct quorum *q = req->data;
+	q->q_transferring = false;
+	if (q->q_stopping)
+		return;
+	char b1[BLOG_I64_BUF];
+	blog(BLOG_INFO, "controller_handed_over", "leader", blog_i64(b1, qr_leader(q)), NULL);
+	qr_check_role(q);
+}
+
+void qr_hand_over(struct quorum *q)
+{
+	if (!q || q->q_stopping || q->q_transferring || raft_state(&q->q_raft) != RAFT_LEADER)
+		return;
+	q->q_transfer.data = q;
+	if (raft_transfer(&q->q_raft, &q->q_transfer, 0, qr_transferred) == 0) {
+		q->q_transferring = true;
+		char b1[BLOG_I64_BUF];
+		blog(BLOG_INFO, "controller_handover", "to",
+		     blog_i64(b1, (int64_t)q->q_transfer.id), NULL);
+	}
+	qr_check_role(q);
+}
+
+bool qr_handing_over(const struct quorum *q)
+{
+	return q && q->q_transferring;
 }
 
 int64_t qr_next_offset(const struct quorum *q)

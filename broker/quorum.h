@@ -87,6 +87,14 @@ bool qr_active(const struct quorum *q);
 bool qr_lease_ok(const struct quorum *q);
 uint64_t qr_term(const struct quorum *q);
 
+/* This member is about to stop: if it leads, hand the leadership to
+ * another voter now (Raft's TimeoutNow), so the cluster gets its next
+ * controller in milliseconds instead of an election timeout. */
+void qr_hand_over(struct quorum *q);
+/* A hand-over is under way (until the next leader is heard from, or an
+ * election timeout passed). */
+bool qr_handing_over(const struct quorum *q);
+
 /* A ReplogRaft request arrived: hand its message to Raft. Returns 0 or a
  * Kafka error code (malformed, unknown member). */
 int qr_recv(struct quorum *q, const struct kp_replog_raft_request *req);

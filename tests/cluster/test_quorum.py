@@ -434,3 +434,27 @@ def test_controller_only_process_votes_and_hosts_nothing(cluster):
     with c[lid].conn() as k:
         assert produce_one(k, "by-four", 0, value_of(b"four", 0))["error_code"] == 0
     assert_one_controller_per_term(c)
+
+
+# ---- 6. a clean stop of the active controller's host hands the quorum over --------------
+
+def test_clean_stop_of_the_controller_hands_over_before_it_exits(cluster):
+    c = start_quorum(cluster)
+    ctl = c.active_controller()
+    c.create_topic("handover", 3, 3, 2)
+    term0 = describe_quorum(c[ctl])["term"]
+    c[ctl].stop()  # SIGTERM: a controlled shutdown
+    ev = c[ctl].events("controller_handover", since_start=True)
+    assert ev and int(ev[-1]["to"]) not in (0, ctl), ev
+    new = int(ev[-1]["to"])
+    # The old host heard from the new leader before it exited: the quorum
+    # never waited for an election timeout.
+    done = c[ctl].events("controller_handed_over", since_start=True)
+    assert done and int(done[-1]["leader"]) == new, (ev, done)
+    assert c.active_controller(not_in=(ctl,)) == new
+    assert describe_quorum(c[new])["term"] > term0
+    for p in range(3):
+        c.wait_leader("handover", p, not_in=(ctl,))
+    c[ctl].start(wait_unfenced=True, wait_leaders=False)
+    wait_for(lambda: voter_caught_up(c, ctl), 30, f"broker {ctl} back as a voter", ctx=c.ctx)
+    assert_one_controller_per_term(c)
