@@ -282,6 +282,38 @@ const struct cview_broker *cview_broker(const struct cview *cv, int32_t id)
 	return lo < cv->cv_nbrokers && cv->cv_brokers[lo].cb_id == id ? &cv->cv_brokers[lo] : NULL;
 }
 
+int32_t cview_report_down(const struct cview *cv, const struct kp_metadata_response_topic **ts,
+			  int32_t nts, const char *suffix, int32_t *seen)
+{
+	int32_t own[CVIEW_MAX_BROKERS];
+	if (!seen)
+		seen = own;
+	if (!ts)
+		nts = cv->cv_md.topics_count;
+	int32_t nseen = 0;
+	for (int32_t i = 0; i < nts; i++) {
+		const struct kp_metadata_response_topic *t = ts ? ts[i] : &cv->cv_md.topics[i];
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			const struct kp_metadata_response_partition *p = &t->partitions[j];
+			for (int32_t k = 0; k < p->replica_nodes_count; k++) {
+				int32_t id = p->replica_nodes[k];
+				bool dup = cview_broker(cv, id) != NULL;
+				for (int32_t s = 0; !dup && s < nseen; s++)
+					dup = seen[s] == id;
+				if (dup || nseen >= CVIEW_MAX_BROKERS)
+					continue;
+				seen[nseen++] = id;
+				fprintf(stderr,
+					"%sbroker %" PRId32
+					" is not alive according to the metadata "
+					"from %s: not asked%s\n",
+					cv->cv_prefix, id, cv->cv_boot_addr, suffix);
+			}
+		}
+	}
+	return nseen;
+}
+
 void cview_format_time(char *buf, size_t cap, int64_t ms)
 {
 	int64_t sec = ms / 1000, rem = ms % 1000;

@@ -141,6 +141,13 @@ int cview_connect_leader(const char *prefix, const char *bootstrap, const char *
 
 /* "2023-11-14T22:13:20.000Z" (ISO-8601 UTC, milliseconds). */
 void cview_format_time(char *buf, size_t cap, int64_t ms);
+/* Replica brokers of the topics ts[0..nts) (NULL: every topic of the
+ * metadata) that the metadata says are not alive: one stderr line each,
+ * "<prefix>broker N is not alive according to the metadata from ADDR:
+ * not asked<suffix>". Their ids go to seen[] (CVIEW_MAX_BROKERS long, may
+ * be NULL). Returns how many. */
+int32_t cview_report_down(const struct cview *cv, const struct kp_metadata_response_topic **ts,
+			  int32_t nts, const char *suffix, int32_t *seen);
 
 /* "1,2,3" into buf (truncated with "..." if it does not fit). */
 void cview_format_ids(char *buf, size_t cap, const int32_t *ids, int32_t count);

@@ -181,36 +181,6 @@ static void discarded_print_row(FILE *out, const struct discarded_row *r)
 	fputc('\n', out);
 }
 
-/* Replica brokers of the listed topics that are not alive: one stderr
- * line each; their ids in seen[] (CVIEW_MAX_BROKERS long). Returns how
- * many. */
-static int32_t discarded_report_down(const struct cview *cv, int32_t *seen)
-{
-	int32_t nseen = 0;
-	for (int32_t i = 0; i < cv->cv_md.topics_count; i++) {
-		const struct kp_metadata_response_topic *t = &cv->cv_md.topics[i];
-		for (int32_t j = 0; j < t->partitions_count; j++) {
-			const struct kp_metadata_response_partition *p = &t->partitions[j];
-			for (int32_t k = 0; k < p->replica_nodes_count; k++) {
-				int32_t id = p->replica_nodes[k];
-				bool dup = cview_broker(cv, id) != NULL;
-				for (int32_t s = 0; !dup && s < nseen; s++)
-					dup = seen[s] == id;
-				if (dup || nseen >= CVIEW_MAX_BROKERS)
-					continue;
-				seen[nseen++] = id;
-				fprintf(stderr,
-					DISCARDED_PREFIX "broker %" PRId32
-							 " is not alive according to the metadata "
-							 "from %s: not asked, its discarded writes "
-							 "are not listed\n",
-					id, cv->cv_boot_addr);
-			}
-		}
-	}
-	return nseen;
-}
-
 static int discarded_list(const struct cview_args *o)
 {
 	struct cview cv;
@@ -250,7 +220,8 @@ static int discarded_list(const struct cview_args *o)
 				     }};
 	int answered = cview_ask_all(&cv, KP_API_REPLOG_LIST_DISCARDED, &req);
 	int32_t down[CVIEW_MAX_BROKERS];
-	int32_t ndown = discarded_report_down(&cv, down);
+	int32_t ndown =
+		cview_report_down(&cv, NULL, 0, ", its discarded writes are not listed", down);
 	if (answered == 0) {
 		fprintf(stderr,
 			DISCARDED_PREFIX "no broker answered the ReplogListDiscarded request\n");

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "cluster_view.h"
 #include "discard.h"
 #include "epoch_cache.h"
 #include "plog.h"
@@ -52,26 +53,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* ISO-8601 UTC with milliseconds: 2023-11-14T22:13:20.000Z. */
-static void dl_format_time(char *buf, size_t cap, int64_t ms)
-{
-	int64_t sec = ms / 1000, rem = ms % 1000;
-	if (rem < 0) {
-		rem += 1000;
-		sec--;
-	}
-	time_t t = (time_t)sec;
-	struct tm tm;
-	size_t n = 0;
-	if (gmtime_r(&t, &tm))
-		n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0) {
-		snprintf(buf, cap, "%" PRId64 "ms", ms);
-		return;
-	}
-	snprintf(buf + n, cap - n, ".%03dZ", (int)rem);
-}
-
 static int dl_join(char *buf, size_t cap, const char *dir, const char *name)
 {
 	int w = snprintf(buf, cap, "%s/%s", dir, name);
@@ -83,7 +64,7 @@ static int dl_join(char *buf, size_t cap, const char *dir, const char *name)
 void dump_log_print_discard(FILE *out, const struct discard_info *di)
 {
 	char when[48];
-	dl_format_time(when, sizeof(when), di->di_time_ms);
+	cview_format_time(when, sizeof(when), di->di_time_ms);
 	fprintf(out,
 		"discarded: %s reason: %s time: %s firstOffset: %" PRId64 " nextOffset: %" PRId64
 		" batches: %" PRIu32 " bytes: %" PRIu64 " epochs: %" PRId32 "..%" PRId32

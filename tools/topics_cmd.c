@@ -606,32 +606,6 @@ static void topics_report_missing(const struct cview *cv,
 			t->name.ptr, kp_error_name(t->error_code), t->error_code, cv->cv_boot_addr);
 }
 
-/* Replica brokers that are not alive by the metadata: one stderr line each. */
-static void topics_report_down(const struct cview *cv, const struct kp_metadata_response_topic **ts,
-			       int32_t nts)
-{
-	int32_t seen[CVIEW_MAX_BROKERS];
-	int32_t nseen = 0;
-	for (int32_t i = 0; i < nts; i++)
-		for (int32_t j = 0; j < ts[i]->partitions_count; j++) {
-			const struct kp_metadata_response_partition *p = &ts[i]->partitions[j];
-			for (int32_t k = 0; k < p->replica_nodes_count; k++) {
-				int32_t id = p->replica_nodes[k];
-				bool dup = cview_broker(cv, id) != NULL;
-				for (int32_t s = 0; !dup && s < nseen; s++)
-					dup = seen[s] == id;
-				if (dup || nseen >= CVIEW_MAX_BROKERS)
-					continue;
-				seen[nseen++] = id;
-				fprintf(stderr,
-					TOPICS_PREFIX "broker %" PRId32
-						      " is not alive according to "
-						      "the metadata from %s: not asked\n",
-					id, cv->cv_boot_addr);
-			}
-		}
-}
-
 static int topics_describe(const struct topics_opts *o)
 {
 	struct cview cv;
@@ -707,7 +681,7 @@ static int topics_describe(const struct topics_opts *o)
 	}
 	if (nts > 0)
 		cview_ask_all(&cv, KP_API_REPLOG_DESCRIBE_REPLICAS, &req);
-	topics_report_down(&cv, ts, nts);
+	cview_report_down(&cv, ts, nts, "", NULL);
 
 	bool filtered = o->to_under_replicated || o->to_unavailable;
 	struct topics_view tv = {.tv_cv = &cv, .tv_rt = rt};
