@@ -532,7 +532,7 @@ static int rl_status_once(replog_admin *a, const struct replog_receipt *rc, int 
 		return REPLOG_OK;
 	}
 	*status = st.crc == rc->batch_crc ? REPLOG_RECEIPT_COMMITTED : REPLOG_RECEIPT_DISCARDED;
-	if (stored_epoch)
+	if (stored_epoch && *status == REPLOG_RECEIPT_COMMITTED)
 		*stored_epoch = st.epoch;
 	return REPLOG_OK;
 }

@@ -23,6 +23,7 @@
 #include "discarded_cmd.h"
 #include "dump_log.h"
 #include "produce_cmd.h"
+#include "receipt_cmd.h"
 #include "topics_cmd.h"
 
 #ifndef REPLOG_VERSION
@@ -52,6 +53,8 @@ static const struct replog_command replog_commands[] = {
 	{"cluster",
 	 "show the metadata quorum: voters, active controller, term, lag; and the brokers",
 	 cluster_main, cluster_help},
+	{"receipt", "tell whether acknowledged writes (libreplog receipts) still exist",
+	 receipt_main, receipt_help},
 	{"dump-log", "print and check segments, indexes, checkpoints and discarded writes, offline",
 	 dump_log_main, dump_log_help},
 };
