@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client_bench.h"
 #include "log_bench.h"
+#include "net_bench.h"
 
 #ifndef REPLOG_VERSION
 #error "REPLOG_VERSION must be defined by the build"
@@ -35,6 +37,14 @@ struct bench_command {
 static const struct bench_command bench_commands[] = {
 	{"log", "partition-log appends vs raw write+fdatasync, per flush policy", log_bench_main,
 	 log_bench_usage},
+	{"produce", "records/s, MiB/s and latency percentiles through libreplog",
+	 produce_bench_main, produce_bench_usage},
+	{"consume", "records/s and MiB/s reading a topic through libreplog", consume_bench_main,
+	 consume_bench_usage},
+	{"e2e", "latency from produce to a consumer's hands, at a fixed rate", e2e_bench_main,
+	 e2e_bench_usage},
+	{"loopback", "TCP bandwidth over 127.0.0.1, the reference for network-bound figures",
+	 net_bench_main, net_bench_usage},
 };
 
 #define BENCH_COMMAND_COUNT (sizeof(bench_commands) / sizeof(bench_commands[0]))
