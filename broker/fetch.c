@@ -18,15 +18,52 @@
  *
  * Followers (replica_id >= 0) read everything written on the leader, not
  * only below the HW; the offset each one fetches from is recorded as its
- * LEO (isr/: it may move the HW and the ISR). Consumers read from the
- * leader only.
+ * LEO (isr/: it may move the HW and the ISR). They fetch from the leader
+ * only.
  *
- * Errors per partition: NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
- * OFFSET_OUT_OF_RANGE
- * (below the log start or above the log end), FENCED_LEADER_EPOCH and
- * UNKNOWN_LEADER_EPOCH (the request's current_leader_epoch, v9+, is older
- * or newer than ours), KAFKA_STORAGE_ERROR. Sessions (KIP-227) are not
- * kept: session_id 0 tells clients to send full fetches.
+ * Consumers (replica_id < 0) read from the leader or from a follower
+ * (fetch from replica, KIP-392): a broker serves a consumer from its own
+ * replica when it leads the partition, or when it is one of the
+ * partition's replicas by the current metadata and is following (not a
+ * replica that refused to truncate or fell behind the leader's log start:
+ * those hold a history the leader no longer has). Either way a consumer
+ * reads only below this replica's own HW. A follower's HW is the one it
+ * learned from the leader's fetch answers, capped by what it has made
+ * durable itself (fetcher.c, isr_follower_hw), so it never runs ahead of
+ * the leader's and only covers records this replica holds; it moves when a
+ * fetch answer arrives, and partition_hw_moved() wakes the consumer fetches
+ * parked here exactly as the leader's HW moves wake those parked on the
+ * leader. The leader reports an HW move only with its next answer, which
+ * it holds up to the fetcher's max wait (500 ms) when there is no new data:
+ * a follower shows a write that long after the leader does.
+ *
+ * A follower lags the leader: its HW (and its log end, while catching up)
+ * may be below a position a consumer already reached on the leader.
+ * OFFSET_OUT_OF_RANGE would make the client reset its position, so on a
+ * follower an offset at or above its HW — even above its log end — is
+ * answered with no records, no error and the follower's HW, after the
+ * usual long poll: the consumer stays where it is and gets the records
+ * once this replica has them and knows them committed. The price: a
+ * position beyond the leader's log end too is never refused by a
+ * follower; the leader (or ListOffsets to it) is what says
+ * OFFSET_OUT_OF_RANGE there. Below the log start a follower answers
+ * OFFSET_OUT_OF_RANGE as the leader does. The leader's rule that a new
+ * leader answers LEADER_NOT_AVAILABLE until its HW reaches the start of
+ * its epoch has no follower counterpart: a follower's HW is its own and
+ * only moves forward (but for the truncation that joins an unclean
+ * election's history, fetcher.c).
+ *
+ * Errors per partition: NOT_LEADER_OR_FOLLOWER (not a replica here, or
+ * a replica that may not serve), UNKNOWN_TOPIC_OR_PARTITION,
+ * OFFSET_OUT_OF_RANGE (below the log start; on the leader also above the
+ * log end), FENCED_LEADER_EPOCH and UNKNOWN_LEADER_EPOCH (the request's
+ * current_leader_epoch, v9+, is older or newer than the leader epoch this
+ * replica knows, on a follower as on the leader), LEADER_NOT_AVAILABLE (a
+ * new leader's HW not yet at its epoch start), KAFKA_STORAGE_ERROR.
+ * preferred_read_replica is always -1: the leader does not send consumers
+ * to a follower; a client that goes to one on its own is served. Sessions
+ * (KIP-227) are not kept: session_id 0 tells clients to send full
+ * fetches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +71,10 @@
 #include "api.h"
 #include "blog.h"
 #include "broker.h"
+#include "cluster.h"
 #include "conn.h"
 #include "kp_api.h"
+#include "meta.h"
 #include "partition.h"
 #include "replica.h"
 #include "rlerr.h"
@@ -63,11 +102,53 @@ struct fetch_state {
 	bool fs_answered;
 };
 
-/* Check one partition: a Kafka error, or 0 with *avail = bytes readable. */
 /* Followers read everything written; consumers only below the HW. */
 static bool fetch_is_replica(const struct fetch_part *fp)
 {
 	return fp->fp_state->fs_rq->rq_body.fetch.replica_id >= 0;
+}
+
+/* May this broker's follower replica p answer consumers? Only while the
+ * current metadata names this broker among the partition's replicas (a
+ * replica removed from the assignment keeps its log until it is dropped)
+ * and while it follows; one that refused to truncate (PFS_FAILED) holds
+ * records the leader does not. */
+static bool fetch_follower_serves(struct broker *b, const struct partition *p)
+{
+	if (p->pt_isr.ip_role != ISR_ROLE_FOLLOWER || p->pt_fetch_state == PFS_FAILED)
+		return false;
+	const struct meta_partition *mp = meta_partition(cluster_image(b), p->pt_topic->tp_name,
+							 p->pt_topic->tp_name_len, p->pt_index);
+	return mp && meta_ids_contain(mp->mp_replicas, mp->mp_nreplicas, b->b_cfg.bc_id);
+}
+
+/* The replica a consumer reads from: this broker's, if it leads the
+ * partition or follows it (see the header), in current_leader_epoch (-1:
+ * any). Else NULL with *err: what api_partition() says, then
+ * UNKNOWN_LEADER_EPOCH (the caller is ahead of us: checked first, as in
+ * api_leader_partition_at), NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH
+ * (the caller is behind). */
+static struct partition *fetch_consumer_partition(struct broker *b, const struct fetch_part *fp,
+						  int *err)
+{
+	int32_t epoch = fp->fp_req->current_leader_epoch;
+	struct partition *p =
+		api_partition(b, fp->fp_topic->ptr, fp->fp_topic->len, fp->fp_req->partition, err);
+	if (!p)
+		return NULL;
+	if (epoch > p->pt_leader_epoch) {
+		*err = KP_ERR_UNKNOWN_LEADER_EPOCH;
+		return NULL;
+	}
+	if (!replica_is_leader(p) && !fetch_follower_serves(b, p)) {
+		*err = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+		return NULL;
+	}
+	if (epoch >= 0 && epoch < p->pt_leader_epoch) {
+		*err = KP_ERR_FENCED_LEADER_EPOCH;
+		return NULL;
+	}
+	return p;
 }
 
 static int64_t fetch_limit(const struct fetch_part *fp, const struct partition *p)
@@ -84,21 +165,28 @@ static int fetch_check(struct broker *b, const struct fetch_part *fp, struct par
 	*out = NULL;
 	if (fp->fp_refused)
 		return fp->fp_refused;
-	struct partition *p = api_leader_partition_at(b, fp->fp_topic->ptr, fp->fp_topic->len,
-						      fp->fp_req->partition,
-						      fp->fp_req->current_leader_epoch, &err);
+	struct partition *p =
+		fetch_is_replica(fp)
+			? api_leader_partition_at(b, fp->fp_topic->ptr, fp->fp_topic->len,
+						  fp->fp_req->partition,
+						  fp->fp_req->current_leader_epoch, &err)
+			: fetch_consumer_partition(b, fp, &err);
 	*out = p;
 	if (!p)
 		return err;
+	bool leader = replica_is_leader(p);
 	/* A new leader's HW starts where it learned it, possibly below what
 	 * the previous leader showed: consumers wait (retriable) until it
 	 * reaches the start of this epoch, as ListOffsets does (KIP-207). */
-	if (!fetch_is_replica(fp) && p->pt_hw < p->pt_isr.ip_epoch_start) {
+	if (leader && !fetch_is_replica(fp) && p->pt_hw < p->pt_isr.ip_epoch_start) {
 		*out = NULL;
 		return KP_ERR_LEADER_NOT_AVAILABLE;
 	}
 	int64_t off = fp->fp_req->fetch_offset;
-	if (off < plog_start_offset(p->pt_log) || off > plog_end_offset(p->pt_log))
+	if (off < plog_start_offset(p->pt_log))
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
+	/* Above a follower's log end: it lags, the consumer waits (header). */
+	if (leader && off > plog_end_offset(p->pt_log))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
 	int64_t limit = fetch_limit(fp, p);
 	if (off >= limit)
