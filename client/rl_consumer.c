@@ -93,7 +93,8 @@ static struct rl_cpart *rl_cpart(const replog_consumer *c, const char *topic, in
 
 static bool rl_broker_alive(struct rl_client *cl, int32_t id)
 {
-	return id >= 0 && rl_client_conn(cl, id) != NULL;
+	struct rl_conn *c = id >= 0 ? rl_client_conn(cl, id) : NULL;
+	return c && (c->state != RL_CONN_DOWN || c->failures == 0);
 }
 
 static int32_t rl_choose_source(replog_consumer *c, struct rl_cpart *p)
@@ -231,6 +232,8 @@ static void rl_fetch_done(void *ctx, int err, const union kp_response_body *resp
 		struct rl_cpart *p = fq->parts[i];
 		if (!p)
 			continue; /* unassigned meanwhile */
+		if (p->source != fq->broker)
+			continue; /* abandoned (read-your-writes fallback) */
 		p->inflight = false;
 		if (err || !resp) {
 			p->source = -1;
@@ -709,6 +712,9 @@ int replog_consumer_read_your_writes(replog_consumer *c, const struct replog_rec
 		    c->cl.cfg.fetch_from == REPLOG_FETCH_REPLICA) {
 			p->leader_only = true; /* the replica is too far behind */
 			c->need_metadata = true;
+			p->inflight = false; /* do not wait for its answer */
+			p->source = -1;
+			p->hw = -1;
 		}
 		if (p->stopped)
 			return rl_fail(err, p->stopped, p->stopped_kafka, "%s", p->stopped_why);
