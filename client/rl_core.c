@@ -199,6 +199,24 @@ static int rl_out_reserve(struct rl_conn *c, size_t more)
 	return 0;
 }
 
+/* Bytes a request probably needs: its record sets plus room for the rest. */
+static size_t rl_request_size_hint(int16_t api_key, const union kp_request_body *req)
+{
+	size_t n = 16 << 10;
+	if (api_key != KP_API_PRODUCE)
+		return n;
+	for (int32_t t = 0; t < req->produce.topic_data_count; t++) {
+		const struct kp_produce_topic_data *td = &req->produce.topic_data[t];
+		n += (size_t)td->name.len + 64;
+		for (int32_t p = 0; p < td->partition_data_count; p++)
+			n += (size_t)(td->partition_data[p].records.len > 0
+					      ? td->partition_data[p].records.len
+					      : 0) +
+			     32;
+	}
+	return n;
+}
+
 int rl_conn_request(struct rl_client *cl, struct rl_conn *c, int16_t api_key, int16_t version,
 		    const union kp_request_body *req, rl_resp_cb cb, void *ctx)
 {
@@ -217,18 +235,27 @@ int rl_conn_request(struct rl_client *cl, struct rl_conn *c, int16_t api_key, in
 		.correlation_id = corr,
 		.client_id = kp_str_from_cstr(cl->cfg.client_id),
 	};
-	struct kp_writer w;
-	kp_writer_init(&w, RL_MAX_REQUEST);
-	int rc = kp_request_encode(&w, &h, req);
-	if (rc == 0)
-		rc = rl_out_reserve(c, w.kw_len);
-	if (rc < 0) {
-		kp_writer_deinit(&w);
-		return rc;
+	/* Encode in place at the end of the output buffer: no copy of the
+	 * record batches beyond the one into it. Room is guessed from the
+	 * records' sizes and doubled until the request fits. */
+	size_t room = rl_request_size_hint(api_key, req);
+	int rc;
+	for (;;) {
+		rc = rl_out_reserve(c, room);
+		if (rc < 0)
+			return rc;
+		struct kp_writer w;
+		kp_writer_init_fixed(&w, c->out + c->out_len, c->out_cap - c->out_len);
+		rc = kp_request_encode(&w, &h, req);
+		if (rc == 0) {
+			c->out_len += w.kw_len;
+			break;
+		}
+		if (rc != KP_ETOO_LARGE || room >= RL_MAX_REQUEST)
+			return rc;
+		room = c->out_cap - c->out_len + 1 > room * 2 ? c->out_cap - c->out_len + 1
+							      : room * 2;
 	}
-	memcpy(c->out + c->out_len, w.kw_buf, w.kw_len);
-	c->out_len += w.kw_len;
-	kp_writer_deinit(&w);
 	bool acks0 = api_key == KP_API_PRODUCE && req->produce.acks == 0;
 	struct rl_pending *p = &c->ring[(c->ring_head + c->ring_count) % RL_RING];
 	*p = (struct rl_pending){
