@@ -574,8 +574,9 @@ static int rl_pick_partition(struct rl_ptopic *t, int32_t partition, const void 
 		if (partition < 0 || partition >= t->nparts)
 			return rl_fail(err, REPLOG_ERR_UNKNOWN_TOPIC,
 				       KP_ERR_UNKNOWN_TOPIC_OR_PARTITION,
-				       "topic \"%s\" has no partition %d (it has %d)", t->name,
-				       partition, t->nparts);
+				       "topic \"%s\" has no partition %d (it has %d): "
+				       "UNKNOWN_TOPIC_OR_PARTITION",
+				       t->name, partition, t->nparts);
 		return partition;
 	}
 	if (key)

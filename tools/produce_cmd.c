@@ -1,27 +1,18 @@
 /*
  * produce_cmd — `replog produce` (API in produce_cmd.h).
  *
- * What this file owns: the command line, reading stdin line by line (each
- * line one record: its value, or key SEP value with --key-separator), and
- * the Produce requests. Records are built into one RecordBatch v2
- * (log/batch_builder.h, uncompressed, not idempotent) in one buffer
- * allocated at start; a batch is sent when it holds PRODUCE_MAX_RECORDS
- * records, when the next line would not fit PRODUCE_MAX_BATCH_BYTES, or at
- * the end of the input. One request is in flight at a time, so records
- * land in input order.
+ * What this file owns: the command line and reading stdin line by line
+ * (each line one record: its value, or key SEP value with
+ * --key-separator). The records go through libreplog's producer
+ * (client/replog.h): batches per linger/size, zstd if asked, retries on a
+ * moved leader with a metadata refresh, one batch in flight so records land
+ * in input order, and a receipt per acknowledged record (--receipts).
  *
- * Errors: a Produce answer of NOT_LEADER_OR_FOLLOWER or
- * LEADER_NOT_AVAILABLE, or a leader that stops answering, sends the tool
- * back to the Metadata for the new leader and the same batch is sent
- * again, until --timeout-ms has passed since its first send (so a batch
- * may be stored twice when an answer was lost: the producer is not
- * idempotent). Any other error code ends the run (exit 1) with the Kafka
- * error name on stderr; the batches acknowledged before stay.
- *
- * acks 0: the broker does not answer Produce; at the end one ListOffsets
- * on the same connection, answered after every Produce before it, makes
- * sure the broker has taken them before the tool exits. Offsets are then
- * not known.
+ * Errors: the first record that fails (a non-retriable Kafka error, or no
+ * leader took it within --timeout-ms) stops reading; what was queued is
+ * flushed, the error and the count acknowledged before are reported, and
+ * the run exits 1. A request whose answer was lost is sent again, so a
+ * record may be stored twice (the producer is not idempotent).
  */
 #include "produce_cmd.h"
 
@@ -33,24 +24,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
-#include "batch.h"
-#include "batch_builder.h"
 #include "cluster_view.h"
-#include "kp_api.h"
-#include "rlassert.h"
-#include "rlerr.h"
+#include "replog.h"
 
 #define PRODUCE_PREFIX "replog produce: "
 /* Per request: kcat's batch.num.messages default is 10000; 1000 keeps a
  * retry's resend small. Bytes: the request must fit kclient's 1 MiB
  * request limit with its header, client id and topic name (< 512 bytes). */
-#define PRODUCE_MAX_RECORDS	    1000
-#define PRODUCE_MAX_BATCH_BYTES	    (KCLIENT_MAX_REQUEST_BYTES - 1024)
-#define PRODUCE_VERSION		    7
-#define PRODUCE_LISTOFFSETS_VERSION 1
-#define PRODUCE_SEP_MAX		    64
+#define PRODUCE_SEP_MAX	     64
+#define PRODUCE_BUFFER_BYTES (8 << 20) /* records read ahead of the acknowledgements */
 
 const char produce_help[] =
 	"NAME\n"
@@ -58,7 +41,8 @@ const char produce_help[] =
 	"\n"
 	"SYNOPSIS\n"
 	"    replog produce --topic TOPIC [--partition N] [--acks 0|1|all]\n"
-	"                   [--key-separator SEP]\n"
+	"                   [--key-separator SEP] [--compression none|zstd]\n"
+	"                   [--receipts]\n"
 	"                   [--bootstrap-server HOST:PORT[,HOST:PORT...]]\n"
 	"                   [--timeout-ms N]\n"
 	"    replog produce --help\n"
@@ -71,20 +55,19 @@ const char produce_help[] =
 	"    value). An empty line is a record with an empty value. A last line\n"
 	"    without a newline is a record too.\n"
 	"\n"
-	"    A Metadata request (v7) to the first bootstrap server that answers\n"
-	"    names the partition's leader; the records go to it in Produce requests\n"
-	"    (v7), one uncompressed RecordBatch each, of at most 1000 records and\n"
-	"    1 MiB, sent one after the other so the records are stored in input\n"
-	"    order. A topic that does not exist is created, as by kcat, when the\n"
-	"    brokers allow it (auto_create_topics); otherwise the answer is\n"
-	"    UNKNOWN_TOPIC_OR_PARTITION.\n"
+	"    The records go through libreplog, replog's C client: the partition's\n"
+	"    leader is found from the first bootstrap server that answers, records\n"
+	"    are batched (up to 256 KiB, 5 ms) and sent one batch at a time, so they\n"
+	"    are stored in input order. A topic that does not exist is created, as\n"
+	"    by kcat, when the brokers allow it (auto_create_topics); otherwise the\n"
+	"    answer is UNKNOWN_TOPIC_OR_PARTITION.\n"
 	"\n"
-	"    When the leader answers NOT_LEADER_OR_FOLLOWER or LEADER_NOT_AVAILABLE,\n"
-	"    or stops answering, the metadata is asked again and the same request\n"
-	"    sent to the new leader, 100 ms apart, until --timeout-ms has passed\n"
-	"    since it was first sent. A request whose answer was lost may then be\n"
-	"    stored twice (the producer is not idempotent). Any other error ends\n"
-	"    the run; the records acknowledged before it stay written.\n"
+	"    When the leader moves, answers NOT_ENOUGH_REPLICAS or stops answering,\n"
+	"    the metadata is asked again and the batch sent again, with a backoff,\n"
+	"    until --timeout-ms has passed since its first record was read. A\n"
+	"    request whose answer was lost may then be stored twice (the producer\n"
+	"    is not idempotent). Any other error ends the run; the records\n"
+	"    acknowledged before it stay written.\n"
 	"\n"
 	"OPTIONS\n"
 	"    -t, --topic TOPIC\n"
@@ -101,6 +84,12 @@ const char produce_help[] =
 	"        Split each line at the first SEP (1 to 64 bytes) into key and value\n"
 	"        (kafka-console-producer's parse.key=true key.separator=SEP, kcat's\n"
 	"        -K SEP).\n"
+	"    --compression none|zstd\n"
+	"        Compress each batch (default none).\n"
+	"    --receipts\n"
+	"        Print a write receipt on stdout for every acknowledged record, in\n"
+	"        input order: TOPIC:PARTITION:OFFSET:LEADER_EPOCH:BATCH_CRC. Check\n"
+	"        later whether the write still exists with `replog receipt`.\n"
 	"    -b, --bootstrap-server HOST:PORT[,HOST:PORT...]\n"
 	"        Brokers to ask for the Metadata, tried in order until one answers\n"
 	"        (default 127.0.0.1:9092). Any broker will do: the leader is found\n"
@@ -112,7 +101,7 @@ const char produce_help[] =
 	"        Print this manual.\n"
 	"\n"
 	"OUTPUT\n"
-	"    Nothing on stdout. On success one line on stderr:\n"
+	"    Nothing on stdout unless --receipts. On success one line on stderr:\n"
 	"        produced N records to TOPIC-PARTITION (offsets A..B)\n"
 	"    where A is the offset of the first record and B of the last (with\n"
 	"    --acks 0: \"(acks 0: offsets not known)\"; with no input: no offsets).\n"
@@ -129,6 +118,8 @@ const char produce_help[] =
 	"\n"
 	"EXAMPLES\n"
 	"    seq 1 100 | replog produce -b 127.0.0.1:9092 --topic orders\n"
+	"    seq 1 3 | replog produce --topic orders --receipts > receipts.txt\n"
+	"    replog receipt < receipts.txt\n"
 	"    printf 'k1:v1\\nk2:v2\\n' | replog produce --topic orders --partition 2 \\\n"
 	"        --key-separator :\n"
 	"    replog produce --topic metrics --acks 1 < lines.txt\n";
@@ -137,6 +128,8 @@ enum {
 	PRODUCE_OPT_PARTITION = CVIEW_OPT_EXTRA,
 	PRODUCE_OPT_ACKS,
 	PRODUCE_OPT_KEY_SEP,
+	PRODUCE_OPT_COMPRESSION,
+	PRODUCE_OPT_RECEIPTS,
 };
 
 static const struct option produce_options[] = {
@@ -144,6 +137,8 @@ static const struct option produce_options[] = {
 	{"partition", required_argument, NULL, PRODUCE_OPT_PARTITION},
 	{"acks", required_argument, NULL, PRODUCE_OPT_ACKS},
 	{"key-separator", required_argument, NULL, PRODUCE_OPT_KEY_SEP},
+	{"compression", required_argument, NULL, PRODUCE_OPT_COMPRESSION},
+	{"receipts", no_argument, NULL, PRODUCE_OPT_RECEIPTS},
 	{0},
 };
 
@@ -152,22 +147,10 @@ struct produce_opts {
 	int32_t po_partition;
 	int16_t po_acks;
 	const char *po_sep; /* borrowed from argv; NULL = no keys */
+	int po_compression; /* enum replog_compression */
+	bool po_receipts;
 	size_t po_sep_len;
 	char po_bad[256]; /* the first bad option value, "" if none */
-};
-
-/* The run: the leader connection, the batch being filled, the counts. */
-struct produce_run {
-	const struct produce_opts *pr_opts;
-	const char *pr_topic;
-	struct kclient pr_conn;
-	int32_t pr_leader_id;
-	uint8_t *pr_buf; /* owned: PRODUCE_MAX_BATCH_BYTES */
-	struct batch_builder pr_bb;
-	bool pr_open;		 /* pr_bb has been initialised and not finished */
-	int64_t pr_records;	 /* acknowledged (acks 0: sent) */
-	int64_t pr_first_offset; /* -1 until known */
-	int64_t pr_last_offset;
 };
 
 static void produce_extra_option(int opt, void *ctx)
@@ -207,6 +190,18 @@ static void produce_extra_option(int opt, void *ctx)
 		else
 			o->po_sep = optarg;
 		break;
+	case PRODUCE_OPT_COMPRESSION:
+		if (strcmp(optarg, "none") == 0)
+			o->po_compression = REPLOG_COMPRESSION_NONE;
+		else if (strcmp(optarg, "zstd") == 0)
+			o->po_compression = REPLOG_COMPRESSION_ZSTD;
+		else
+			snprintf(o->po_bad, sizeof(o->po_bad),
+				 "--compression '%.64s': expected none or zstd", optarg);
+		break;
+	case PRODUCE_OPT_RECEIPTS:
+		o->po_receipts = true;
+		break;
 	default:
 		break;
 	}
@@ -223,205 +218,119 @@ __attribute__((format(printf, 1, 2))) static int produce_usage_error(const char 
 	return PRODUCE_EXIT_USAGE;
 }
 
-static int64_t produce_wall_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
+/* The run: libreplog's producer, the counts, the first failure. */
+struct produce_run {
+	const struct produce_opts *pr_opts;
+	const char *pr_topic;
+	replog_producer *pr_producer;
+	int64_t pr_records;	 /* acknowledged (acks 0: sent) */
+	int64_t pr_first_offset; /* -1 until known */
+	int64_t pr_last_offset;
+	int64_t pr_failed;
+	char pr_error[REPLOG_ERRMSG_MAX]; /* the first failure */
+};
 
-static int produce_begin_batch(struct produce_run *pr)
+/* Delivery callbacks come in produce order (one partition). */
+static void produce_delivered(const struct replog_delivery *d, void *opaque)
 {
-	RL_ASSERT(!pr->pr_open);
-	int rc = batch_builder_init(&pr->pr_bb, pr->pr_buf, PRODUCE_MAX_BATCH_BYTES,
-				    BATCH_CODEC_NONE, produce_wall_ms(), -1, -1, -1);
-	RL_ASSERT(rc == 0);
-	pr->pr_open = true;
-	return 0;
-}
-
-/* Send the batch being filled, finding the leader again while it moves.
- * Returns 0, or -1 with the cause on stderr. */
-static int produce_send(struct produce_run *pr)
-{
-	RL_ASSERT(pr->pr_open && pr->pr_bb.bb_count > 0);
-	const struct produce_opts *o = pr->pr_opts;
-	int32_t count = pr->pr_bb.bb_count;
-	int64_t size = batch_builder_finish(&pr->pr_bb);
-	pr->pr_open = false;
-	if (size < 0) {
-		fprintf(stderr, PRODUCE_PREFIX "cannot build a batch: %s\n",
-			rl_strerror((int)size));
-		return -1;
+	struct produce_run *pr = opaque;
+	if (d->err) {
+		if (pr->pr_failed++ == 0)
+			snprintf(pr->pr_error, sizeof(pr->pr_error), "%s", d->error->message);
+		return;
 	}
-	struct kp_produce_partition_data pd = {
-		.index = o->po_partition, .records = {.ptr = pr->pr_buf, .len = (int32_t)size}};
-	struct kp_produce_topic_data td = {.name = kp_str_from_cstr(pr->pr_topic),
-					   .partition_data = &pd,
-					   .partition_data_count = 1};
-	union kp_request_body req = {.produce = {.transactional_id = KP_STR_NULL,
-						 .acks = o->po_acks,
-						 .timeout_ms = o->po_args.ca_timeout_ms,
-						 .topic_data = &td,
-						 .topic_data_count = 1}};
-	int64_t deadline_ms = cview_now_ms() + o->po_args.ca_timeout_ms;
-	char why[KCLIENT_ERRMSG_MAX + 64] = "";
-	for (int attempt = 0; attempt < 100000; attempt++) {
-		if (attempt > 0) {
-			if (cview_now_ms() + CVIEW_LEADER_BACKOFF_MS >= deadline_ms)
-				break;
-			cview_sleep_ms(CVIEW_LEADER_BACKOFF_MS);
-			if (cview_connect_leader(PRODUCE_PREFIX, o->po_args.ca_bootstrap,
-						 pr->pr_topic, o->po_partition,
-						 o->po_args.ca_timeout_ms, deadline_ms, true,
-						 &pr->pr_conn, &pr->pr_leader_id) < 0)
-				goto failed;
-		}
-		kclient_renew(&pr->pr_conn);
-		if (o->po_acks == 0) {
-			if (kclient_send(&pr->pr_conn, KP_API_PRODUCE, PRODUCE_VERSION, &req) < 0) {
-				snprintf(why, sizeof(why), "%s", kclient_errmsg(&pr->pr_conn));
-				continue;
-			}
-			pr->pr_records += count;
-			return 0;
-		}
-		union kp_response_body resp;
-		if (kclient_call(&pr->pr_conn, KP_API_PRODUCE, PRODUCE_VERSION, &req, &resp) < 0) {
-			snprintf(why, sizeof(why), "%s", kclient_errmsg(&pr->pr_conn));
-			continue;
-		}
-		const struct kp_produce_response *r = &resp.produce;
-		if (r->responses_count != 1 || r->responses[0].partition_responses_count != 1) {
-			fprintf(stderr,
-				PRODUCE_PREFIX "the leader (broker %" PRId32
-					       ") answered without %s-%" PRId32 "\n",
-				pr->pr_leader_id, pr->pr_topic, o->po_partition);
-			goto failed;
-		}
-		const struct kp_produce_partition_response *p =
-			&r->responses[0].partition_responses[0];
-		if (p->error_code == KP_ERR_NOT_LEADER_OR_FOLLOWER ||
-		    p->error_code == KP_ERR_LEADER_NOT_AVAILABLE) {
-			snprintf(why, sizeof(why), "broker %" PRId32 " answered %s (%d)",
-				 pr->pr_leader_id, kp_error_name(p->error_code), p->error_code);
-			continue;
-		}
-		if (p->error_code != KP_ERR_NONE) {
-			fprintf(stderr,
-				PRODUCE_PREFIX "%s (%d): %s-%" PRId32 " refused %" PRId32
-					       " records (broker %" PRId32 ")\n",
-				kp_error_name(p->error_code), p->error_code, pr->pr_topic,
-				o->po_partition, count, pr->pr_leader_id);
-			goto failed;
-		}
+	pr->pr_records++;
+	if (d->receipt->offset >= 0) {
 		if (pr->pr_first_offset < 0)
-			pr->pr_first_offset = p->base_offset;
-		pr->pr_last_offset = p->base_offset + count - 1;
-		pr->pr_records += count;
-		return 0;
+			pr->pr_first_offset = d->receipt->offset;
+		pr->pr_last_offset = d->receipt->offset;
 	}
-	fprintf(stderr,
-		PRODUCE_PREFIX "%s-%" PRId32 ": no leader took %" PRId32
-			       " records within %d ms: %s\n",
-		pr->pr_topic, o->po_partition, count, o->po_args.ca_timeout_ms,
-		why[0] ? why : "gave up");
-failed:
-	fprintf(stderr, PRODUCE_PREFIX "%" PRId64 " records were acknowledged before\n",
-		pr->pr_records);
-	return -1;
+	if (pr->pr_opts->po_receipts) {
+		char text[REPLOG_TOPIC_MAX + 64];
+		if (replog_receipt_format(d->receipt, text, sizeof(text)) > 0)
+			puts(text);
+	}
 }
 
-/* One line (without its newline) into the batch, sending the batch first
- * when it is full. Returns 0 or -1 (reported). */
+/* One line (without its newline) as one record. Returns 0 or -1 (reported). */
 static int produce_line(struct produce_run *pr, const char *line, size_t len, int64_t lineno)
 {
 	const struct produce_opts *o = pr->pr_opts;
-	const uint8_t *key = NULL, *value = (const uint8_t *)line;
-	int32_t key_len = -1, value_len;
-	if (len > PRODUCE_MAX_BATCH_BYTES) {
-		fprintf(stderr,
-			PRODUCE_PREFIX "line %" PRId64
-				       " has %zu bytes: more than a request (%d bytes) holds\n",
-			lineno, len, PRODUCE_MAX_BATCH_BYTES);
-		return -1;
-	}
-	value_len = (int32_t)len;
+	const char *key = NULL, *value = line;
+	size_t key_len = 0, value_len = len;
 	if (o->po_sep) {
 		const char *sep = memmem(line, len, o->po_sep, o->po_sep_len);
 		if (sep) {
-			key = (const uint8_t *)line;
-			key_len = (int32_t)(sep - line);
-			value = (const uint8_t *)sep + o->po_sep_len;
-			value_len = (int32_t)(len - (size_t)key_len - o->po_sep_len);
+			key = line;
+			key_len = (size_t)(sep - line);
+			value = sep + o->po_sep_len;
+			value_len = len - key_len - o->po_sep_len;
 		}
 	}
-	if (pr->pr_open && pr->pr_bb.bb_count >= PRODUCE_MAX_RECORDS && produce_send(pr) < 0)
-		return -1;
-	for (int pass = 0; pass < 2; pass++) {
-		if (!pr->pr_open)
-			produce_begin_batch(pr);
-		int rc = batch_builder_add(&pr->pr_bb, produce_wall_ms(), key, key_len, value,
-					   value_len, NULL, 0);
-		if (rc == 0)
-			return 0;
-		if (rc != RL_ETOO_LARGE || pr->pr_bb.bb_count == 0) {
-			fprintf(stderr,
-				PRODUCE_PREFIX "line %" PRId64 ": cannot make a record of it: %s\n",
-				lineno,
-				rc == RL_ETOO_LARGE ? "more than a request holds"
-						    : rl_strerror(rc));
-			return -1;
-		}
-		if (produce_send(pr) < 0)
-			return -1;
-	}
+	struct replog_error err;
+	/* A key of length 0 is an empty key, not a null one. */
+	if (replog_produce(pr->pr_producer, pr->pr_topic, o->po_partition, key, key_len, value,
+			   value_len, produce_delivered, pr, &err) == REPLOG_OK)
+		return 0;
+	fprintf(stderr, PRODUCE_PREFIX "line %" PRId64 ": %s\n", lineno, err.message);
 	return -1;
 }
 
-/* acks 0: one answered request after the unanswered ones. */
-static int produce_barrier(struct produce_run *pr)
+static int produce_open(struct produce_run *pr)
 {
-	struct kp_listoffsets_partition lp = {.partition_index = pr->pr_opts->po_partition,
-					      .timestamp = KP_LISTOFFSETS_LATEST_TIMESTAMP,
-					      .max_num_offsets = 1};
-	struct kp_listoffsets_topic lt = {
-		.name = kp_str_from_cstr(pr->pr_topic), .partitions = &lp, .partitions_count = 1};
-	union kp_request_body req = {
-		.list_offsets = {
-			.replica_id = -1, .isolation_level = 0, .topics = &lt, .topics_count = 1}};
-	union kp_response_body resp;
-	kclient_renew(&pr->pr_conn);
-	if (kclient_call(&pr->pr_conn, KP_API_LIST_OFFSETS, PRODUCE_LISTOFFSETS_VERSION, &req,
-			 &resp) < 0) {
-		fprintf(stderr, PRODUCE_PREFIX "%s\n", kclient_errmsg(&pr->pr_conn));
+	const struct produce_opts *o = pr->pr_opts;
+	struct replog_config cfg;
+	replog_config_init(&cfg);
+	cfg.bootstrap = o->po_args.ca_bootstrap;
+	cfg.client_id = "replog-produce";
+	cfg.acks = o->po_acks;
+	cfg.compression = o->po_compression;
+	cfg.request_timeout_ms = o->po_args.ca_timeout_ms;
+	cfg.delivery_timeout_ms = o->po_args.ca_timeout_ms;
+	cfg.max_block_ms = o->po_args.ca_timeout_ms;
+	cfg.buffer_bytes = PRODUCE_BUFFER_BYTES;
+	cfg.auto_create_topics = true; /* as kcat: the broker decides */
+	struct replog_error err;
+	pr->pr_producer = replog_producer_new(&cfg, &err);
+	if (!pr->pr_producer) {
+		fprintf(stderr, PRODUCE_PREFIX "%s\n", err.message);
 		return -1;
 	}
 	return 0;
+}
+
+static void produce_report(const struct produce_run *pr)
+{
+	const struct produce_opts *o = pr->pr_opts;
+	if (pr->pr_records == 0)
+		fprintf(stderr, "produced 0 records to %s-%" PRId32 "\n", pr->pr_topic,
+			o->po_partition);
+	else if (o->po_acks == 0)
+		fprintf(stderr,
+			"produced %" PRId64 " records to %s-%" PRId32
+			" (acks 0: offsets not known)\n",
+			pr->pr_records, pr->pr_topic, o->po_partition);
+	else
+		fprintf(stderr,
+			"produced %" PRId64 " records to %s-%" PRId32 " (offsets %" PRId64
+			"..%" PRId64 ")\n",
+			pr->pr_records, pr->pr_topic, o->po_partition, pr->pr_first_offset,
+			pr->pr_last_offset);
 }
 
 static int produce_run(const struct produce_opts *o)
 {
 	struct produce_run pr = {.pr_opts = o,
 				 .pr_topic = o->po_args.ca_topics[0],
-				 .pr_conn = {.kc_fd = -1},
 				 .pr_first_offset = -1,
 				 .pr_last_offset = -1};
-	int64_t deadline_ms = cview_now_ms() + o->po_args.ca_timeout_ms;
-	if (cview_connect_leader(PRODUCE_PREFIX, o->po_args.ca_bootstrap, pr.pr_topic,
-				 o->po_partition, o->po_args.ca_timeout_ms, deadline_ms, true,
-				 &pr.pr_conn, &pr.pr_leader_id) < 0) {
-		kclient_deinit(&pr.pr_conn);
+	if (produce_open(&pr) < 0)
 		return PRODUCE_EXIT_FAILED;
-	}
-	pr.pr_buf = malloc(PRODUCE_MAX_BATCH_BYTES);
 	char *line = NULL;
 	size_t cap = 0;
-	int rc = pr.pr_buf ? 0 : -1;
-	if (!pr.pr_buf)
-		fprintf(stderr, PRODUCE_PREFIX "out of memory\n");
+	int rc = 0;
 	int64_t lineno = 0;
-	while (rc == 0) {
+	while (rc == 0 && pr.pr_failed == 0) {
 		errno = 0;
 		ssize_t n = getline(&line, &cap, stdin);
 		if (n < 0) {
@@ -438,29 +347,23 @@ static int produce_run(const struct produce_opts *o)
 			len--;
 		rc = produce_line(&pr, line, len, lineno);
 	}
-	if (rc == 0 && pr.pr_open && pr.pr_bb.bb_count > 0)
-		rc = produce_send(&pr);
-	if (rc == 0 && o->po_acks == 0 && pr.pr_records > 0)
-		rc = produce_barrier(&pr);
-	if (rc == 0) {
-		if (pr.pr_records == 0)
-			fprintf(stderr, "produced 0 records to %s-%" PRId32 "\n", pr.pr_topic,
-				o->po_partition);
-		else if (o->po_acks == 0)
-			fprintf(stderr,
-				"produced %" PRId64 " records to %s-%" PRId32
-				" (acks 0: offsets not known)\n",
-				pr.pr_records, pr.pr_topic, o->po_partition);
-		else
-			fprintf(stderr,
-				"produced %" PRId64 " records to %s-%" PRId32 " (offsets %" PRId64
-				"..%" PRId64 ")\n",
-				pr.pr_records, pr.pr_topic, o->po_partition, pr.pr_first_offset,
-				pr.pr_last_offset);
+	struct replog_error err;
+	if (replog_producer_flush(pr.pr_producer, o->po_args.ca_timeout_ms * 2, &err) != 0) {
+		fprintf(stderr, PRODUCE_PREFIX "%s\n", err.message);
+		rc = -1;
 	}
+	if (pr.pr_failed) {
+		fprintf(stderr, PRODUCE_PREFIX "%s\n", pr.pr_error);
+		rc = -1;
+	}
+	if (rc == 0)
+		produce_report(&pr);
+	else
+		fprintf(stderr, PRODUCE_PREFIX "%" PRId64 " records were acknowledged before\n",
+			pr.pr_records);
 	free(line);
-	free(pr.pr_buf);
-	kclient_deinit(&pr.pr_conn);
+	replog_producer_destroy(pr.pr_producer);
+	fflush(stdout);
 	return rc == 0 ? PRODUCE_EXIT_OK : PRODUCE_EXIT_FAILED;
 }
 

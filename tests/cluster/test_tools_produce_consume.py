@@ -218,3 +218,34 @@ def test_produce_creates_a_topic_only_when_the_broker_allows(brokers):
     strict = brokers({"auto_create_topics": False})
     r = produce("-b", strict.bootstrap, "--topic", "fresh", input="x\n")
     assert r.rc == 1 and "UNKNOWN_TOPIC_OR_PARTITION" in r.err, r
+
+
+def test_produce_receipts_and_zstd(brokers):
+    """--receipts prints one receipt per record in input order, each one
+    COMMITTED for `replog receipt`; --compression zstd stores compressed
+    batches that kcat reads back."""
+    b = brokers()
+    make_topic(b, "receipted")
+    lines = [f"r{i}-" + "y" * 40 for i in range(300)]
+    r = produce("-b", b.bootstrap, "--topic", "receipted", "--receipts", "--compression",
+                "zstd", input="\n".join(lines) + "\n")
+    assert r.rc == 0 and r.err == "produced 300 records to receipted-0 (offsets 0..299)\n", r
+    receipts = r.out.splitlines()
+    assert len(receipts) == 300, r
+    offsets = [int(x.split(":")[2]) for x in receipts]
+    assert offsets == list(range(300)), receipts[:5]
+    assert all(x.startswith("receipted:0:") for x in receipts)
+    assert kcat_read(b, "receipted").splitlines() == lines
+    dump = replog("dump-log", str(b.partition_dir("receipted")))
+    assert dump.rc == 0 and "compresscodec: zstd" in dump.out, dump
+    assert "compresscodec: none" not in dump.out, dump
+    chk = subprocess.run([REPLOG, "receipt", "-b", b.bootstrap], input=r.out, text=True,
+                         capture_output=True, timeout=60)
+    assert chk.returncode == 0, chk
+    assert [ln.split()[1] for ln in chk.stdout.splitlines()] == ["COMMITTED"] * 300, chk
+    # A second run's receipts continue where the first stopped.
+    r = produce("-b", b.bootstrap, "--topic", "receipted", "--receipts", input="last\n")
+    assert r.rc == 0 and r.out.split(":")[2] == "300", r
+    r = produce("-b", b.bootstrap, "--topic", "receipted", "--compression", "gzip",
+                input="x\n")
+    assert r.rc == 2 and "--compression" in r.err, r
