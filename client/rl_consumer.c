@@ -573,22 +573,17 @@ static int rl_set_position(replog_consumer *c, const char *topic, int32_t partit
 		return rl_fail(err, REPLOG_ERR_STATE, 0, "%s[%d] is not assigned", topic,
 			       partition);
 	int64_t offset = when;
-	if (when < 0 || !create || true) {
-		struct rl_topic_meta *t;
-		int rc = rl_topic_get(&c->cl, topic, false, &t, err);
-		if (rc)
-			return rc;
-		if (partition < 0 || partition >= t->nparts)
-			return rl_fail(err, REPLOG_ERR_UNKNOWN_TOPIC,
-				       KP_ERR_UNKNOWN_TOPIC_OR_PARTITION,
-				       "topic \"%s\" has no partition %d (it has %d)", topic,
-				       partition, t->nparts);
-	}
-	if (when < 0) {
-		int rc = rl_list_offset(&c->cl, topic, partition, when, &offset, err);
-		if (rc)
-			return rc;
-	}
+	struct rl_topic_meta *t;
+	int rc = rl_topic_get(&c->cl, topic, false, &t, err);
+	if (rc)
+		return rc;
+	if (partition < 0 || partition >= t->nparts)
+		return rl_fail(err, REPLOG_ERR_UNKNOWN_TOPIC, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+			       "topic \"%s\" has no partition %d (it has %d): "
+			       "UNKNOWN_TOPIC_OR_PARTITION",
+			       topic, partition, t->nparts);
+	if (when < 0 && (rc = rl_list_offset(&c->cl, topic, partition, when, &offset, err)))
+		return rc;
 	if (!p) {
 		p = calloc(1, sizeof(*p));
 		if (!p)
@@ -600,9 +595,10 @@ static int rl_set_position(replog_consumer *c, const char *topic, int32_t partit
 		p->known_epoch = -1;
 		p->next = c->parts;
 		c->parts = p;
-		struct rl_topic_meta *t = rl_topic(&c->cl, topic);
-		if (t)
-			p->known_epoch = t->parts[partition].leader_epoch;
+		/* The metadata may have been asked again by ListOffsets. */
+		const struct rl_topic_meta *md = rl_topic(&c->cl, topic);
+		if (md && partition < md->nparts)
+			p->known_epoch = md->parts[partition].leader_epoch;
 	}
 	p->position = offset;
 	p->last_epoch = -1;

@@ -102,12 +102,17 @@ class Rl:
         self.stderr = self.proc.stderr.read()
 
     def lines(self):
+        """Every JSON line but the {"position": P} one consume starts with."""
         with self._lock:
-            return [o for _, o in self._lines if o is not None]
+            return [o for _, o in self._lines if o is not None and "position" not in o]
 
     def timed(self):
         with self._lock:
-            return [(t, o) for t, o in self._lines if o is not None]
+            return [(t, o) for t, o in self._lines if o is not None and "position" not in o]
+
+    def positions(self):
+        with self._lock:
+            return [o["position"] for _, o in self._lines if o and "position" in o]
 
     def deliveries(self):
         return [o for o in self.lines() if "i" in o]
@@ -682,3 +687,36 @@ def test_read_your_writes_falls_back_from_a_lagging_follower(cluster, rl):
         cons.ctx()
     print(f"read-your-writes: broker {f} paused -> leader {leader} after {took:.2f}s; "
           f"caught up -> broker {f}")
+
+
+# ---- 7. where a consumer starts -------------------------------------------------------------
+
+def test_consumer_starts_at_earliest_latest_and_a_timestamp(cluster, rl):
+    """assign(EARLIEST) starts at 0, assign(LATEST) at the high watermark,
+    seek_timestamp at the first record produced at or after that time."""
+    c = cluster(3, session_timeout_ms=SESSION_MS, lag_max_ms=LAG_MS)
+    topic = "starts"
+    c.create_topic(topic, 1, 3, 2)
+    rc, _ = rl_run("produce", c.bootstrap, topic, "all", 20, 0)
+    assert rc == 0
+    # Producer timestamps are wall-clock milliseconds: step past this one.
+    mark = int(time.time() * 1000) + 5
+    wait_for(lambda: time.time() * 1000 > mark + 5, 5, "the clock to move")
+    rc, _ = rl_run("produce", c.bootstrap, topic, "all", 7, 0)
+    assert rc == 0
+
+    rc, out = rl_run("consume", c.bootstrap, topic, 0, -2, 3)
+    assert rc == 0 and out[0] == {"position": 0}, out
+    assert [m["offset"] for m in out[1:]] == [0, 1, 2], out
+    rc, out = rl_run("consume", c.bootstrap, topic, 0, f"t{mark}", 7)
+    assert rc == 0 and out[0] == {"position": 20}, out
+    assert [m["value"] for m in out[1:]] == [f"v{i}" for i in range(7)], out
+    rc, out = rl_run("consume", c.bootstrap, topic, 0, f"t{mark + 3_600_000}", 0)
+    assert rc == 0 and out[0] == {"position": 27}, out  # later than every record: the end
+    proc = rl("consume", c.bootstrap, topic, 0, -1, 2)
+    wait_for(lambda: proc.positions() == [27], 30, "the latest position",
+             ctx=proc.ctx)
+    rc, _ = rl_run("produce", c.bootstrap, topic, "all", 2, 0)
+    assert rc == 0
+    assert proc.wait() == 0, proc.ctx()
+    assert [m["offset"] for m in proc.messages()] == [27, 28], proc.ctx()

@@ -11,13 +11,16 @@
  *   rlclient partition NPARTS KEY...
  *       {"key":K,"partition":P} per key (replog_partition_for_key).
  *   rlclient consume BOOT TOPIC PARTITION FROM N [REPLICA [RECEIPT]]
- *       read N messages from offset FROM (-2 earliest); REPLICA >= 0 reads
+ *       read N messages from offset FROM (-2 earliest, -1 latest, t<ms> the
+ *       first record at or after that timestamp), first printing
+ *       {"position":P} where that is; REPLICA >= 0 reads
  *       from that replica (fetch-from-replica); with RECEIPT, first
  *       read_your_writes(RECEIPT) and print {"ryw":"NAME","source":B}.
  *       One line per message: {"offset":O,"epoch":E,"value":V,"source":B};
  *       an error ends the run: {"error":"NAME","message":M}, exit 1.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +130,17 @@ static int rlc_consume(int argc, char **argv)
 	}
 	struct replog_error err;
 	replog_consumer *c = replog_consumer_new(&cfg, &err);
-	if (!c || replog_consumer_assign(c, topic, partition, from, &err))
+	bool by_time = argv[5][0] == 't'; /* "t<ms>": seek to a timestamp */
+	if (!c || replog_consumer_assign(c, topic, partition,
+					 by_time ? REPLOG_OFFSET_EARLIEST : from, &err))
 		return rlc_error(&err);
+	if (by_time &&
+	    replog_consumer_seek_timestamp(c, topic, partition, atoll(argv[5] + 1), &err))
+		return rlc_error(&err);
+	int64_t start;
+	replog_consumer_position(c, topic, partition, &start, NULL);
+	printf("{\"position\":%" PRId64 "}\n", start);
+	fflush(stdout);
 	if (argc > 8) {
 		struct replog_receipt rc;
 		if (replog_receipt_parse(argv[8], &rc))
