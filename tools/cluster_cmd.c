@@ -102,6 +102,8 @@ const char cluster_help[] =
 	"      Voter: 3 State: down Match: 37 Lag: 4 LastContactMs: 5210 Applied: -\n"
 	"      Broker: 1 Address: 127.0.0.1:9092 Epoch: 12 Status: alive SessionMs: 180\n"
 	"      Broker: 3 Address: 127.0.0.1:9094 Epoch: 9 Status: fenced SessionMs: 5230\n"
+	"      Partitions: 12; under-replicated 1; offline 0\n"
+	"      UnderReplicated: orders Partition: 2 Leader: 1 Replicas: 1,2,3 Isr: 1,2\n"
 	"    Cluster: the cluster id from the Metadata answer (no line without one).\n"
 	"    Active controller: the broker that the most voters answering name as\n"
 	"    the leader and that itself says it leads, and its term; `none (term\n"
@@ -125,6 +127,12 @@ const char cluster_help[] =
 	"        not-registered.\n"
 	"      SessionMs: milliseconds since its last heartbeat reached the active\n"
 	"        controller.\n"
+	"    Then, from the Metadata answer, how many partitions the cluster has,\n"
+	"    how many are under-replicated (fewer in-sync replicas than replicas)\n"
+	"    and how many offline (no leader), and one line for each of those:\n"
+	"    UnderReplicated: or Offline:, the topic, partition, leader (- for\n"
+	"    none), replicas and in-sync replicas (as `replog topics describe\n"
+	"    --under-replicated-partitions` shows them, with the offsets).\n"
 	"    A value that is not known is `-`: Match, Lag and LastContactMs are\n"
 	"    known only from the active controller's answer, SessionMs only from\n"
 	"    the active controller, Applied only from the member itself. Without\n"
@@ -653,6 +661,41 @@ static void cluster_cmd_print_brokers(FILE *out, const struct kp_replog_describe
 	}
 }
 
+/* One line per partition whose ISR is smaller than its replica set
+ * (UnderReplicated:) or that has no leader (Offline:), after a count. */
+static void cluster_cmd_print_partitions(FILE *out, const struct kp_metadata_response *md)
+{
+	int32_t total = 0, under = 0, offline = 0;
+	for (int32_t t = 0; t < md->topics_count; t++)
+		for (int32_t i = 0; i < md->topics[t].partitions_count; i++) {
+			const struct kp_metadata_response_partition *p =
+				&md->topics[t].partitions[i];
+			total++;
+			offline += p->leader_id < 0;
+			under += p->leader_id >= 0 && p->isr_nodes_count < p->replica_nodes_count;
+		}
+	fprintf(out, "Partitions: %" PRId32 "; under-replicated %" PRId32 "; offline %" PRId32 "\n",
+		total, under, offline);
+	for (int32_t t = 0; t < md->topics_count; t++) {
+		const struct kp_metadata_response_topic *mt = &md->topics[t];
+		for (int32_t i = 0; i < mt->partitions_count; i++) {
+			const struct kp_metadata_response_partition *p = &mt->partitions[i];
+			bool off = p->leader_id < 0;
+			if (!off && p->isr_nodes_count >= p->replica_nodes_count)
+				continue;
+			char replicas[CLUSTER_CMD_IDS_BUF], isr[CLUSTER_CMD_IDS_BUF];
+			cview_format_ids(replicas, sizeof(replicas), p->replica_nodes,
+					 p->replica_nodes_count);
+			cview_format_ids(isr, sizeof(isr), p->isr_nodes, p->isr_nodes_count);
+			fputs(off ? "Offline: " : "UnderReplicated: ", out);
+			cluster_cmd_print_text(out, mt->name);
+			fprintf(out, "\tPartition: %" PRId32 "\tLeader: ", p->partition_index);
+			cluster_cmd_print_num(out, p->leader_id >= 0 ? p->leader_id : -1);
+			fprintf(out, "\tReplicas: %s\tIsr: %s\n", replicas, isr[0] ? isr : "-");
+		}
+	}
+}
+
 static void cluster_cmd_print(FILE *out, const struct cluster_cmd_view *v,
 			      const struct cluster_cmd_verdict *d)
 {
@@ -690,6 +733,7 @@ static void cluster_cmd_print(FILE *out, const struct cluster_cmd_view *v,
 	for (int32_t i = 0; i < nm; i++)
 		cluster_cmd_print_member(out, v, d, ms[i]);
 	cluster_cmd_print_brokers(out, q);
+	cluster_cmd_print_partitions(out, md);
 }
 
 static int cluster_cmd_show(const struct cview_args *o)

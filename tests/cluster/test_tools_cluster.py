@@ -49,10 +49,15 @@ class View:
     def __init__(self, run):
         self.run = run
         self.head, self.members, self.brokers = {}, {}, {}
+        self.partitions = []  # the UnderReplicated: and Offline: lines, parsed
         order = []
         for line in run.out.splitlines():
             label = line.partition(": ")[0]
-            if label in MEMBER_LABELS or label == "Broker":
+            if label in ("UnderReplicated", "Offline"):
+                f = fields(line)
+                f["kind"], f["topic"] = label, f.pop(label)
+                self.partitions.append(f)
+            elif label in MEMBER_LABELS or label == "Broker":
                 f = fields(line)
                 mid = int(f[label])
                 table = self.brokers if label == "Broker" else self.members
@@ -61,7 +66,7 @@ class View:
                 table[mid] = f
                 order.append((label, mid))
             else:
-                assert label in ("Cluster", "Active controller", "Quorum"), \
+                assert label in ("Cluster", "Active controller", "Quorum", "Partitions"), \
                     f"unexpected line {line!r}\n{run!r}"
                 assert label not in self.head, f"listed twice: {line!r}\n{run!r}"
                 self.head[label] = line.partition(": ")[2]
@@ -118,7 +123,8 @@ def test_help_names_every_field():
                  "Standby:", "Spare:", "State:", "Match:", "Lag:", "LastContactMs:", "Applied:",
                  "Broker:", "Address:", "Epoch:", "Status:", "SessionMs:", "leader", "follower",
                  "candidate", "unavailable", "down", "alive", "fenced", "shutting-down",
-                 "not-registered", "did not answer", "EXIT STATUS"):
+                 "not-registered", "did not answer", "Partitions:", "under-replicated",
+                 "offline", "UnderReplicated:", "Offline:", "Replicas:", "Isr:", "EXIT STATUS"):
         assert word in r.out, f"{word!r} not in the manual\n{r!r}"
     assert replog("cluster", "-h").out == r.out
     h = replog("help", "cluster")
@@ -216,7 +222,10 @@ def test_three_voters_healthy(cluster):
 def test_voter_killed_is_down_with_lag_and_fenced(cluster):
     c = cluster(3, controllers=VOTERS)
     lid = c.active_controller()
-    poll(c, lambda v: healthy(v, VOTERS, [1, 2, 3]), "a healthy quorum", via=lid)
+    c.create_topic("urp", partitions=2, replication_factor=3, min_isr=2)
+    v = poll(c, lambda v: healthy(v, VOTERS, [1, 2, 3]), "a healthy quorum", via=lid)
+    assert v.head["Partitions"] == "2; under-replicated 0; offline 0", repr(v.run)
+    assert v.partitions == [], repr(v.run)
     victim = next(i for i in VOTERS if i != lid)
     c[victim].kill9()
 
@@ -230,6 +239,16 @@ def test_voter_killed_is_down_with_lag_and_fenced(cluster):
 
     v = poll(c, down, f"broker {victim} down with a lag, fenced", via=lid)
     r = v.run
+    # Its partitions lose it from their ISR: under-replicated, still led.
+
+    def under(v):
+        hit = [p for p in v.partitions if p["topic"] == "urp" and p["kind"] == "UnderReplicated"]
+        return v if len(hit) == 2 and all(
+            str(victim) not in p["Isr"].split(",") and p["Leader"] != "-" for p in hit) else None
+
+    u = poll(c, under, "both partitions under-replicated", via=lid)
+    assert u.head["Partitions"].startswith("2; under-replicated 2; offline 0"), repr(u.run)
+    assert all(len(p["Replicas"].split(",")) == 3 for p in u.partitions), repr(u.run)
     assert v.controller[0] == lid, repr(r)
     assert f"replog cluster: broker {victim} did not answer: " in r.err, repr(r)
     assert "no active controller" not in r.err and "disagree" not in r.err, repr(r)
@@ -245,7 +264,9 @@ def test_voter_killed_is_down_with_lag_and_fenced(cluster):
 
     # Back: a follower again, caught up, its broker alive.
     c[victim].start(wait_unfenced=True, wait_leaders=False)
-    v = poll(c, lambda v: healthy(v, VOTERS, [1, 2, 3]), f"broker {victim} caught up", via=lid)
+    v = poll(c, lambda v: healthy(v, VOTERS, [1, 2, 3]) and not v.partitions,
+             f"broker {victim} caught up, back in every ISR", via=lid)
+    assert v.head["Partitions"] == "2; under-replicated 0; offline 0", repr(v.run)
     assert v.members[victim]["State"] == "follower", repr(v.run)
     assert v.run.err == "", repr(v.run)
 
