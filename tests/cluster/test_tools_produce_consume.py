@@ -249,3 +249,8 @@ def test_produce_receipts_and_zstd(brokers):
     r = produce("-b", b.bootstrap, "--topic", "receipted", "--compression", "gzip",
                 input="x\n")
     assert r.rc == 2 and "--compression" in r.err, r
+    down = f"127.0.0.1:{free_port()}"
+    r = replog("receipt", "-b", down, "--timeout-ms", "1000", receipts[0])
+    assert r.rc == 1 and "refused" in r.err and r.out == "", r
+    r = replog("receipt", "--bogus")
+    assert r.rc == 2 and "--help" in r.err, r
