@@ -104,10 +104,10 @@ static void test_rfc3720_vectors(void **state)
 	}
 	/* An iSCSI SCSI Read (10) command PDU, also from B.4. */
 	static const uint8_t read10[48] = {
-	        0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	        0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
-	        0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18, 0x28, 0x00, 0x00, 0x00,
-	        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
+		0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18, 0x28, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	};
 
 	struct crc_impl impls[3];
@@ -164,10 +164,33 @@ static void test_hw_matches_sw_every_length_and_alignment(void **state)
 			uint32_t hw = crc32c_hw(init, p, len);
 			if (sw != hw)
 				fail_msg("len %zu align %zu init %08x: sw %08x hw %08x", len, align,
-				         init, sw, hw);
+					 init, sw, hw);
 			assert_int_equal(crc32c(init, p, len), sw);
 		}
 	}
+}
+
+static void test_hw_lanes_join_at_every_boundary(void **state)
+{
+	(void)state;
+	SKIP_UNLESS(crc32c_hw_available(), "no SSE4.2 crc32 on this CPU");
+	/* The hardware path runs three 2 KiB lanes at once and joins them:
+	 * lengths just around whole blocks of 6 KiB, at every alignment, with
+	 * any starting CRC, must match the software path. */
+	uint64_t seed = tu_seed(0x1A4E5);
+	static uint8_t buf[4 * 6144 + 64];
+	fill_random(buf, sizeof(buf), &seed);
+	for (size_t blocks = 1; blocks <= 4; blocks++)
+		for (size_t delta = 0; delta < 24; delta++)
+			for (size_t align = 0; align < 8; align++) {
+				size_t len = blocks * 6144 + delta - 12;
+				uint32_t init = (uint32_t)tu_rand(&seed);
+				uint32_t sw = crc32c_sw(init, buf + align, len);
+				uint32_t hw = crc32c_hw(init, buf + align, len);
+				if (sw != hw)
+					fail_msg("len %zu align %zu: sw %08x hw %08x", len, align,
+						 sw, hw);
+			}
 }
 
 static void test_hw_matches_sw_large_random(void **state)
@@ -203,7 +226,7 @@ static void test_chaining(void **state)
 			c = impls[i].ci_fn(c, buf + cut, sizeof(buf) - cut);
 			if (c != whole)
 				fail_msg("%s: split at %zu gives %08x, whole %08x",
-				         impls[i].ci_name, cut, c, whole);
+					 impls[i].ci_name, cut, c, whole);
 		}
 		/* Three pieces, and byte by byte. */
 		uint32_t c = impls[i].ci_fn(0, buf, 3);
@@ -241,14 +264,15 @@ static void test_detects_single_bit_flips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_concurrent_first_use),
-	        cmocka_unit_test(test_check_value),
-	        cmocka_unit_test(test_rfc3720_vectors),
-	        cmocka_unit_test(test_sw_matches_bitwise_definition),
-	        cmocka_unit_test(test_hw_matches_sw_every_length_and_alignment),
-	        cmocka_unit_test(test_hw_matches_sw_large_random),
-	        cmocka_unit_test(test_chaining),
-	        cmocka_unit_test(test_detects_single_bit_flips),
+		cmocka_unit_test(test_concurrent_first_use),
+		cmocka_unit_test(test_check_value),
+		cmocka_unit_test(test_rfc3720_vectors),
+		cmocka_unit_test(test_sw_matches_bitwise_definition),
+		cmocka_unit_test(test_hw_matches_sw_every_length_and_alignment),
+		cmocka_unit_test(test_hw_lanes_join_at_every_boundary),
+		cmocka_unit_test(test_hw_matches_sw_large_random),
+		cmocka_unit_test(test_chaining),
+		cmocka_unit_test(test_detects_single_bit_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
