@@ -4,8 +4,12 @@
  * The Kafka table has one row per api key 0..37. Version ranges are what this
  * codec implements, chosen from what the Debian clients send (see
  * shared/reference/KAFKA_PROTOCOL.md §0 and §3): kcat/librdkafka 2.0.2,
- * kafka-python 2.0.2 (including its admin client, hence Metadata up to 8)
- * and the broker's own replication (OffsetForLeaderEpoch). First-flexible
+ * kafka-python 2.0.2 (including its admin client, hence Metadata up to 8),
+ * their group consumers (FindCoordinator .. OffsetFetch, kp_group.h; of
+ * those only OffsetFetch v6-7 is flexible), ListGroups/DescribeGroups v0-2
+ * for admin tools, and the broker's own replication (OffsetForLeaderEpoch).
+ * A codec here is not an offer: the broker advertises and serves only the
+ * APIs it has a handler for (broker/api.c). First-flexible
  * versions are Kafka's schema facts (validVersions/flexibleVersions in
  * clients/src/main/resources/common/message/<Api>*.json), recorded for every API
  * DESIGN.md §3 names; other keys are only named.
@@ -39,15 +43,15 @@ static const struct kp_api_info kp_apis[KP_API_KEY_COUNT] = {
 	ROW(KP_API_STOP_REPLICA, "StopReplica", NONE, NONE, UNKNOWN),
 	ROW(KP_API_UPDATE_METADATA, "UpdateMetadata", NONE, NONE, UNKNOWN),
 	ROW(KP_API_CONTROLLED_SHUTDOWN, "ControlledShutdown", NONE, NONE, UNKNOWN),
-	ROW(KP_API_OFFSET_COMMIT, "OffsetCommit", NONE, NONE, 8),
-	ROW(KP_API_OFFSET_FETCH, "OffsetFetch", NONE, NONE, 6),
-	ROW(KP_API_FIND_COORDINATOR, "FindCoordinator", NONE, NONE, 3),
-	ROW(KP_API_JOIN_GROUP, "JoinGroup", NONE, NONE, 6),
-	ROW(KP_API_HEARTBEAT, "Heartbeat", NONE, NONE, 4),
-	ROW(KP_API_LEAVE_GROUP, "LeaveGroup", NONE, NONE, 4),
-	ROW(KP_API_SYNC_GROUP, "SyncGroup", NONE, NONE, 4),
-	ROW(KP_API_DESCRIBE_GROUPS, "DescribeGroups", NONE, NONE, UNKNOWN),
-	ROW(KP_API_LIST_GROUPS, "ListGroups", NONE, NONE, UNKNOWN),
+	ROW(KP_API_OFFSET_COMMIT, "OffsetCommit", 2, 7, 8),
+	ROW(KP_API_OFFSET_FETCH, "OffsetFetch", 1, 7, 6),
+	ROW(KP_API_FIND_COORDINATOR, "FindCoordinator", 0, 2, 3),
+	ROW(KP_API_JOIN_GROUP, "JoinGroup", 2, 5, 6),
+	ROW(KP_API_HEARTBEAT, "Heartbeat", 0, 3, 4),
+	ROW(KP_API_LEAVE_GROUP, "LeaveGroup", 0, 1, 4),
+	ROW(KP_API_SYNC_GROUP, "SyncGroup", 0, 3, 4),
+	ROW(KP_API_DESCRIBE_GROUPS, "DescribeGroups", 0, 2, 5),
+	ROW(KP_API_LIST_GROUPS, "ListGroups", 0, 2, 3),
 	ROW(KP_API_SASL_HANDSHAKE, "SaslHandshake", NONE, NONE, UNKNOWN),
 	ROW(KP_API_API_VERSIONS, "ApiVersions", 0, 3, 3),
 	ROW(KP_API_CREATE_TOPICS, "CreateTopics", 0, 4, 5),

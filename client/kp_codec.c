@@ -110,7 +110,7 @@ void kp_reader_init(struct kp_reader *r, uint8_t *buf, size_t len, struct kp_are
 {
 	RL_ASSERT(buf != NULL || len == 0);
 	r->kr_pos = buf;
-	r->kr_end = buf + len;
+	r->kr_end = buf ? buf + len : buf; /* NULL + 0 is undefined behaviour */
 	r->kr_err = 0;
 	r->kr_flexible = false;
 	r->kr_arena = arena;

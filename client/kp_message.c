@@ -34,6 +34,24 @@ int kp_request_body_decode(struct kp_reader *r, int16_t api_key, int16_t version
 		return kp_initpid_request_decode(r, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_request_decode(r, version, &body->offset_for_leader_epoch);
+	case KP_API_FIND_COORDINATOR:
+		return kp_findcoordinator_request_decode(r, version, &body->find_coordinator);
+	case KP_API_JOIN_GROUP:
+		return kp_joingroup_request_decode(r, version, &body->join_group);
+	case KP_API_HEARTBEAT:
+		return kp_heartbeat_request_decode(r, version, &body->heartbeat);
+	case KP_API_LEAVE_GROUP:
+		return kp_leavegroup_request_decode(r, version, &body->leave_group);
+	case KP_API_SYNC_GROUP:
+		return kp_syncgroup_request_decode(r, version, &body->sync_group);
+	case KP_API_OFFSET_COMMIT:
+		return kp_offsetcommit_request_decode(r, version, &body->offset_commit);
+	case KP_API_OFFSET_FETCH:
+		return kp_offsetfetch_request_decode(r, version, &body->offset_fetch);
+	case KP_API_LIST_GROUPS:
+		return kp_listgroups_request_decode(r, version, &body->list_groups);
+	case KP_API_DESCRIBE_GROUPS:
+		return kp_describegroups_request_decode(r, version, &body->describe_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_request_decode(r, version, &body->replog_broker_register);
 	case KP_API_REPLOG_BROKER_HEARTBEAT:
@@ -77,6 +95,24 @@ int kp_request_body_encode(struct kp_writer *w, int16_t api_key, int16_t version
 		return kp_initpid_request_encode(w, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_request_encode(w, version, &body->offset_for_leader_epoch);
+	case KP_API_FIND_COORDINATOR:
+		return kp_findcoordinator_request_encode(w, version, &body->find_coordinator);
+	case KP_API_JOIN_GROUP:
+		return kp_joingroup_request_encode(w, version, &body->join_group);
+	case KP_API_HEARTBEAT:
+		return kp_heartbeat_request_encode(w, version, &body->heartbeat);
+	case KP_API_LEAVE_GROUP:
+		return kp_leavegroup_request_encode(w, version, &body->leave_group);
+	case KP_API_SYNC_GROUP:
+		return kp_syncgroup_request_encode(w, version, &body->sync_group);
+	case KP_API_OFFSET_COMMIT:
+		return kp_offsetcommit_request_encode(w, version, &body->offset_commit);
+	case KP_API_OFFSET_FETCH:
+		return kp_offsetfetch_request_encode(w, version, &body->offset_fetch);
+	case KP_API_LIST_GROUPS:
+		return kp_listgroups_request_encode(w, version, &body->list_groups);
+	case KP_API_DESCRIBE_GROUPS:
+		return kp_describegroups_request_encode(w, version, &body->describe_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_request_encode(w, version, &body->replog_broker_register);
 	case KP_API_REPLOG_BROKER_HEARTBEAT:
@@ -120,6 +156,24 @@ int kp_response_body_decode(struct kp_reader *r, int16_t api_key, int16_t versio
 		return kp_initpid_response_decode(r, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_response_decode(r, version, &body->offset_for_leader_epoch);
+	case KP_API_FIND_COORDINATOR:
+		return kp_findcoordinator_response_decode(r, version, &body->find_coordinator);
+	case KP_API_JOIN_GROUP:
+		return kp_joingroup_response_decode(r, version, &body->join_group);
+	case KP_API_HEARTBEAT:
+		return kp_heartbeat_response_decode(r, version, &body->heartbeat);
+	case KP_API_LEAVE_GROUP:
+		return kp_leavegroup_response_decode(r, version, &body->leave_group);
+	case KP_API_SYNC_GROUP:
+		return kp_syncgroup_response_decode(r, version, &body->sync_group);
+	case KP_API_OFFSET_COMMIT:
+		return kp_offsetcommit_response_decode(r, version, &body->offset_commit);
+	case KP_API_OFFSET_FETCH:
+		return kp_offsetfetch_response_decode(r, version, &body->offset_fetch);
+	case KP_API_LIST_GROUPS:
+		return kp_listgroups_response_decode(r, version, &body->list_groups);
+	case KP_API_DESCRIBE_GROUPS:
+		return kp_describegroups_response_decode(r, version, &body->describe_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_response_decode(r, version,
 							  &body->replog_broker_register);
@@ -165,6 +219,24 @@ int kp_response_body_encode(struct kp_writer *w, int16_t api_key, int16_t versio
 		return kp_initpid_response_encode(w, version, &body->init_producer_id);
 	case KP_API_OFFSET_FOR_LEADER_EPOCH:
 		return kp_epoch_response_encode(w, version, &body->offset_for_leader_epoch);
+	case KP_API_FIND_COORDINATOR:
+		return kp_findcoordinator_response_encode(w, version, &body->find_coordinator);
+	case KP_API_JOIN_GROUP:
+		return kp_joingroup_response_encode(w, version, &body->join_group);
+	case KP_API_HEARTBEAT:
+		return kp_heartbeat_response_encode(w, version, &body->heartbeat);
+	case KP_API_LEAVE_GROUP:
+		return kp_leavegroup_response_encode(w, version, &body->leave_group);
+	case KP_API_SYNC_GROUP:
+		return kp_syncgroup_response_encode(w, version, &body->sync_group);
+	case KP_API_OFFSET_COMMIT:
+		return kp_offsetcommit_response_encode(w, version, &body->offset_commit);
+	case KP_API_OFFSET_FETCH:
+		return kp_offsetfetch_response_encode(w, version, &body->offset_fetch);
+	case KP_API_LIST_GROUPS:
+		return kp_listgroups_response_encode(w, version, &body->list_groups);
+	case KP_API_DESCRIBE_GROUPS:
+		return kp_describegroups_response_encode(w, version, &body->describe_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_response_encode(w, version,
 							  &body->replog_broker_register);

@@ -18,6 +18,7 @@
 #include "kp_codec.h"
 #include "kp_epoch.h"
 #include "kp_fetch.h"
+#include "kp_group.h"
 #include "kp_header.h"
 #include "kp_initpid.h"
 #include "kp_listoffsets.h"
@@ -37,6 +38,15 @@ union kp_request_body {
 	struct kp_deletetopics_request delete_topics;
 	struct kp_initpid_request init_producer_id;
 	struct kp_epoch_request offset_for_leader_epoch;
+	struct kp_findcoordinator_request find_coordinator;
+	struct kp_joingroup_request join_group;
+	struct kp_heartbeat_request heartbeat;
+	struct kp_leavegroup_request leave_group;
+	struct kp_syncgroup_request sync_group;
+	struct kp_offsetcommit_request offset_commit;
+	struct kp_offsetfetch_request offset_fetch;
+	struct kp_listgroups_request list_groups;
+	struct kp_describegroups_request describe_groups;
 	struct kp_replog_register_request replog_broker_register;
 	struct kp_replog_heartbeat_request replog_broker_heartbeat;
 	struct kp_replog_alter_request replog_alter_partition;
@@ -56,6 +66,15 @@ union kp_response_body {
 	struct kp_deletetopics_response delete_topics;
 	struct kp_initpid_response init_producer_id;
 	struct kp_epoch_response offset_for_leader_epoch;
+	struct kp_findcoordinator_response find_coordinator;
+	struct kp_joingroup_response join_group;
+	struct kp_heartbeat_response heartbeat;
+	struct kp_leavegroup_response leave_group;
+	struct kp_syncgroup_response sync_group;
+	struct kp_offsetcommit_response offset_commit;
+	struct kp_offsetfetch_response offset_fetch;
+	struct kp_listgroups_response list_groups;
+	struct kp_describegroups_response describe_groups;
 	struct kp_replog_register_response replog_broker_register;
 	struct kp_replog_heartbeat_response replog_broker_heartbeat;
 	struct kp_replog_alter_response replog_alter_partition;
