@@ -29,6 +29,7 @@
 
 #include "batch.h"
 #include "checkpoint.h"
+#include "compact.h"
 #include "record.h"
 #include "rlassert.h"
 #include "rlerr.h"
@@ -931,6 +932,74 @@ int plog_retain(struct plog *log, int64_t retention_ms, int64_t retention_bytes,
 			return rc;
 	}
 	return deleted;
+}
+
+/* ---- compaction ------------------------------------------------------- */
+
+int plog_swap_cleaned(struct plog *log, int64_t base_offset, uint64_t old_size)
+{
+	if (log->lg_error)
+		return RL_EFENCED;
+	if (!log->lg_cfg.allow_offset_gaps)
+		return RL_ECONFIG;
+	int64_t i = plog_seg_floor(log, base_offset);
+	if (i < 0 || log->lg_segs[i]->sg_base_offset != base_offset) {
+		compact_discard_cleaned(log->lg_dir_fd, base_offset);
+		return -ENOENT;
+	}
+	struct segment *old = log->lg_segs[i];
+	if ((uint32_t)i + 1 == log->lg_nsegs || old->sg_size != old_size ||
+	    old->sg_written != old->sg_size) {
+		compact_discard_cleaned(log->lg_dir_fd, base_offset);
+		return -ESTALE;
+	}
+	if (old->sg_sync_inflight)
+		return RL_EBUSY;
+	bool committed;
+	int rc = compact_swap_files(log->lg_dir_fd, base_offset, INT32_MAX, &committed);
+	if (rc < 0 && !committed) {
+		compact_discard_cleaned(log->lg_dir_fd, base_offset);
+		return rc;
+	}
+	struct segment *s = NULL;
+	bool index_ok = false;
+	uint32_t max_entries =
+		(uint32_t)(log->lg_cfg.segment_bytes / log->lg_cfg.index_interval_bytes) + 2;
+	if (rc == 0)
+		rc = segment_open(log->lg_dir_fd, base_offset, plog_now_ms(log), max_entries, &s,
+				  &index_ok);
+	if (rc == 0) {
+		/* Same as recovery of a closed segment: trust a valid index, scan
+		 * from its last entry (or everything, rebuilding it). */
+		uint64_t from = index_ok ? s->sg_index_pos : 0;
+		int64_t expect = index_ok ? s->sg_next_offset : s->sg_base_offset;
+		struct segment_scan scan;
+		seg_reader_forget(&log->lg_reader);
+		rc = segment_scan(s, &log->lg_reader, from, expect, -1,
+				  SCAN_F_GAPS_OK | SCAN_F_REBUILD_INDEX,
+				  log->lg_cfg.index_interval_bytes, NULL, NULL, &scan);
+		bool bad = scan.ss_stop != SCAN_END || s->sg_next_offset > old->sg_next_offset;
+		if (rc == 0 && bad)
+			rc = RL_ECORRUPT;
+		if (rc == 0 && s->sg_index_dirty)
+			segment_persist_index(s, false);
+	}
+	if (rc < 0) {
+		/* On disk the new segment is committed; memory no longer matches
+		 * it. Stop here: reopening completes or rejects the swap. */
+		if (s)
+			segment_unref(s);
+		plog_fence(log, rc);
+		plog_progress(log);
+		return rc;
+	}
+	/* The old file is unlinked now; a reader's slice keeps its descriptor
+	 * (and the old bytes) alive until released. The read-ahead window is
+	 * keyed by descriptor number, which the old one may hand on. */
+	log->lg_segs[i] = s;
+	segment_unref(old);
+	seg_reader_forget(&log->lg_reader);
+	return 0;
 }
 
 /* ---- checkpoints and accessors ---------------------------------------- */

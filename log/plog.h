@@ -220,6 +220,20 @@ int plog_truncate_preserving(struct plog *log, int64_t offset, const char *reaso
 int plog_retain(struct plog *log, int64_t retention_ms, int64_t retention_bytes,
 		int64_t max_offset);
 
+/* Replace closed segment `base_offset` by the cleaned files compact_run
+ * left for it (<base>.log.cleaned and its indexes; protocol in compact.h).
+ * `old_size` is the segment's size the run read (compact_segment.cs_size).
+ * Owner's thread only; synchronous renames and directory fsyncs, plus a
+ * scan of the new file from its last index entry. Never touches the active
+ * segment. Readers holding a slice of the old segment keep reading the old
+ * bytes through its descriptor until they release it.
+ * Returns 0; -ENOENT when the segment is gone (retention, truncation) and
+ * -ESTALE when it changed since the run, both with the cleaned files
+ * removed; RL_EBUSY while an fdatasync of it is in flight (retry later);
+ * RL_ECONFIG unless the log allows offset gaps; RL_EFENCED. A failure after
+ * the commit point fences the log (reopen: recovery completes the swap). */
+int plog_swap_cleaned(struct plog *log, int64_t base_offset, uint64_t old_size);
+
 /* First offset whose record timestamp is >= ts, below max_offset: 1 with
  * *offset and *timestamp, 0 when none. Exact for uncompressed batches; for
  * compressed batches the batch's base offset and maxTimestamp. */

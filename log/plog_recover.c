@@ -13,6 +13,9 @@
  *   - every segment when the leader-epoch checkpoint is missing or damaged
  *     while the log holds stamped batches, to rebuild the epoch history.
  *
+ * Before any of that, compaction swaps a crash interrupted are completed
+ * or undone (compact_recover_dir, protocol in compact.h).
+ *
  * The first bad batch ends the log. The bytes from there to the end of
  * that segment and every later segment are preserved in discarded/ (reason
  * torn-tail or corrupt) before they are removed, and struct plog_recovery
@@ -35,6 +38,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "compact.h"
 #include "rlassert.h"
 #include "rlerr.h"
 
@@ -493,6 +497,13 @@ int plog_open(const char *dir, struct io_engine *io, const struct plog_config *c
 		rc = plog_take_clean_marker(log, &st.clean);
 	if (rc == 0)
 		rc = plog_load_epochs(log, &st.rebuild_epochs);
+	if (rc == 0) {
+		/* Compaction swaps interrupted by a crash: finish the committed
+		 * ones, drop the rest (compact.h), before segments are listed. */
+		rc = compact_recover_dir(log->lg_dir_fd);
+		if (rc > 0)
+			rc = 0;
+	}
 	if (rc == 0)
 		rc = plog_list_segments(log->lg_dir_fd, &st.bases, &st.nbases);
 	rec->pr_clean = st.clean;
