@@ -8,6 +8,7 @@
  * A request that still does not fit is malformed for our purposes.
  */
 #include "api.h"
+#include "coordinator.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,15 @@ static const struct api_entry api_entries[] = {
 	{KP_API_CREATE_TOPICS, 0, 4, createtopics_handle, false},
 	{KP_API_DELETE_TOPICS, 0, 3, deletetopics_handle, false},
 	{KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 3, epochs_handle, false},
+	{KP_API_FIND_COORDINATOR, 0, 2, findcoordinator_handle, false},
+	{KP_API_JOIN_GROUP, 2, 5, joingroup_handle, false},
+	{KP_API_HEARTBEAT, 0, 3, heartbeat_handle, false},
+	{KP_API_LEAVE_GROUP, 0, 1, leavegroup_handle, false},
+	{KP_API_SYNC_GROUP, 0, 3, syncgroup_handle, false},
+	{KP_API_OFFSET_COMMIT, 2, 7, offsetcommit_handle, false},
+	{KP_API_OFFSET_FETCH, 1, 7, offsetfetch_handle, false},
+	{KP_API_LIST_GROUPS, 0, 2, listgroups_handle, false},
+	{KP_API_DESCRIBE_GROUPS, 0, 2, describegroups_handle, false},
 	{KP_API_REPLOG_BROKER_REGISTER, 0, 0, replog_register_handle, true},
 	{KP_API_REPLOG_BROKER_HEARTBEAT, 0, 0, replog_heartbeat_handle, true},
 	{KP_API_REPLOG_ALTER_PARTITION, 0, 0, replog_alter_handle, true},

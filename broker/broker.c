@@ -25,6 +25,7 @@
 #include "blog.h"
 #include "checkpoint.h"
 #include "cluster.h"
+#include "coordinator.h"
 #include "metrics_http.h"
 #include "conn.h"
 #include "replica.h"
@@ -318,6 +319,7 @@ static void broker_tick(struct timer *t)
 		b->b_last_housekeeping_ms = b->b_reactor.re_now_ms;
 	topics_tick(b->b_topics, housekeeping);
 	cluster_tick(b);
+	coord_tick(b);
 	timer_arm(&b->b_reactor.re_timers, &b->b_tick, b->b_reactor.re_now_ms + broker_tick_ms(b));
 }
 
@@ -369,9 +371,10 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 		reactor_deinit(&b->b_reactor);
 		return -1;
 	}
-	if (broker_listen(b) < 0 || broker_signals(b) < 0 || cluster_start(b) < 0 ||
-	    mhttp_start(b, &b->b_mhttp) < 0) {
+	if (coord_init(b) < 0 || broker_listen(b) < 0 || broker_signals(b) < 0 ||
+	    cluster_start(b) < 0 || mhttp_start(b, &b->b_mhttp) < 0) {
 		cluster_stop(b);
+		coord_deinit(b);
 		topics_close(b->b_topics);
 		reactor_deinit(&b->b_reactor);
 		return -1;
@@ -460,6 +463,7 @@ int broker_run(struct broker *b)
 	}
 	timer_cancel(&b->b_reactor.re_timers, &b->b_tick);
 	timer_cancel(&b->b_reactor.re_timers, &b->b_accept_retry);
+	coord_deinit(b);
 	if (!conns_closed)
 		cluster_stop(b);
 	int rc = topics_close(b->b_topics);

@@ -662,6 +662,42 @@ void cluster_auto_create(struct broker *b, const char *name, int len)
 			  cl_created_remote, NULL);
 }
 
+void cluster_create_internal_topic(struct broker *b, const char *name, int32_t partitions,
+				   int16_t replication_factor, int32_t min_isr, int cleanup_policy)
+{
+	struct cluster *cl = cl_of(b);
+	int len = (int)strlen(name);
+	if (cl->cl_ctl) {
+		struct topic_config tc = b->b_cfg.bc_topic_defaults;
+		tc.tc_partitions = partitions;
+		tc.tc_replication_factor = replication_factor;
+		tc.tc_min_insync_replicas = min_isr;
+		tc.tc_cleanup_policy = cleanup_policy;
+		ctl_create_topic(cl->cl_ctl, name, len, &tc, false, cl_created_local, NULL);
+		return;
+	}
+	char isr[16];
+	snprintf(isr, sizeof(isr), "%d", min_isr);
+	struct kp_createtopics_config configs[2] = {
+		{.name = KP_STR("min.insync.replicas"), .value = kp_str_from_cstr(isr)},
+		{.name = KP_STR("cleanup.policy"),
+		 .value = cleanup_policy == CONFIG_CLEANUP_COMPACT ? KP_STR("compact")
+								   : KP_STR("delete")},
+	};
+	struct kp_createtopics_topic topic = {.name = {name, len},
+					      .num_partitions = partitions,
+					      .replication_factor = replication_factor,
+					      .configs = configs,
+					      .configs_count = 2};
+	union kp_request_body body = {.create_topics = {.topics = &topic,
+							.topics_count = 1,
+							.timeout_ms = CLUSTER_REQUEST_TIMEOUT_MS}};
+	struct peer *pe = cl_controller_peer(cl);
+	if (pe)
+		peer_send(pe, KP_API_CREATE_TOPICS, 4, &body, CLUSTER_REQUEST_TIMEOUT_MS,
+			  cl_created_remote, NULL);
+}
+
 /* ---- waits, shutdown, periodic work ------------------------------------- */
 
 static void cl_wait_expired(struct timer *t)

@@ -63,6 +63,11 @@ void cluster_alter_partition(struct broker *b, struct partition *p, const int32_
  * creation). Fire and forget: the topic appears in the metadata. */
 void cluster_auto_create(struct broker *b, const char *name, int len);
 
+/* Ask the controller to create an internal topic (__consumer_offsets) with
+ * these settings and the defaults for the rest. Fire and forget. */
+void cluster_create_internal_topic(struct broker *b, const char *name, int32_t partitions,
+				   int16_t replication_factor, int32_t min_isr, int cleanup_policy);
+
 /* Wait for the metadata to change (auto-created topics appearing): done
  * runs once, at the next applied change or after timeout_ms. */
 struct cluster_meta_wait {
