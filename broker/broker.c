@@ -25,6 +25,7 @@
 #include "blog.h"
 #include "checkpoint.h"
 #include "cluster.h"
+#include "cleaner.h"
 #include "coordinator.h"
 #include "metrics_http.h"
 #include "conn.h"
@@ -320,6 +321,7 @@ static void broker_tick(struct timer *t)
 	topics_tick(b->b_topics, housekeeping);
 	cluster_tick(b);
 	coord_tick(b);
+	cleaner_tick(b);
 	timer_arm(&b->b_reactor.re_timers, &b->b_tick, b->b_reactor.re_now_ms + broker_tick_ms(b));
 }
 
@@ -371,9 +373,10 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 		reactor_deinit(&b->b_reactor);
 		return -1;
 	}
-	if (coord_init(b) < 0 || broker_listen(b) < 0 || broker_signals(b) < 0 ||
-	    cluster_start(b) < 0 || mhttp_start(b, &b->b_mhttp) < 0) {
+	if (coord_init(b) < 0 || cleaner_start(b) < 0 || broker_listen(b) < 0 ||
+	    broker_signals(b) < 0 || cluster_start(b) < 0 || mhttp_start(b, &b->b_mhttp) < 0) {
 		cluster_stop(b);
+		cleaner_stop(b);
 		coord_deinit(b);
 		topics_close(b->b_topics);
 		reactor_deinit(&b->b_reactor);
@@ -464,6 +467,7 @@ int broker_run(struct broker *b)
 	timer_cancel(&b->b_reactor.re_timers, &b->b_tick);
 	timer_cancel(&b->b_reactor.re_timers, &b->b_accept_retry);
 	coord_deinit(b);
+	cleaner_stop(b); /* before the logs close: a run reads their files */
 	if (!conns_closed)
 		cluster_stop(b);
 	int rc = topics_close(b->b_topics);

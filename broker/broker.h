@@ -42,9 +42,11 @@ struct broker {
 	struct reactor b_reactor;
 	struct topics *b_topics;
 	struct cluster *b_cluster;
-	struct coord *b_coord;	    /* the group coordinator (coordinator.h) */
-	struct fetcher *b_fetchers; /* replication from each leader */
-	bool b_clean_start;	    /* the previous stop closed every log cleanly */
+	struct coord *b_coord;
+	struct cleaner *b_cleaner;
+		/* log compaction (cleaner.h) */ /* the group coordinator (coordinator.h) */
+	struct fetcher *b_fetchers;		 /* replication from each leader */
+	bool b_clean_start;			 /* the previous stop closed every log cleanly */
 	char b_cluster_id[64];
 
 	int b_listen_fd;

@@ -192,6 +192,8 @@ static const struct cfg_key cfg_keys[] = {
 	K_SECTION("flush"),
 	K_INT("flush.interval_ms", NULL, BC(bc_flush_interval_ms), 0, 3600000, 0),
 	K_INT("flush.bytes", NULL, BC(bc_flush_bytes), 0, INT64_MAX, 0),
+	K_SECTION("compaction"),
+	K_INT("compaction.interval_ms", NULL, BC(bc_compaction_interval_ms), 100, 86400000, 30000),
 	K_BOOL("auto_create_topics", NULL, BC(bc_auto_create_topics), true),
 	K_SECTION("limits"),
 	K_INT("limits.max_request_bytes", NULL, BC(bc_max_request_bytes), 1024, INT32_MAX,

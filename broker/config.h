@@ -40,6 +40,9 @@
  *   flush:
  *     interval_ms: 0                 [0]  0 = no time trigger; at most 3600000
  *     bytes: 0                       [0]  0 = no size trigger; both 0 = every append
+ *   compaction:
+ *     interval_ms: 30000             [30000]  clean each compact partition at most
+ *                                    this often; 100..86400000
  *   auto_create_topics: true         [true]
  *   limits:
  *     max_request_bytes: 104857600   [100 MiB]  larger frames close the connection;
@@ -136,6 +139,7 @@ struct broker_config {
 	/* flush */
 	int64_t bc_flush_interval_ms;
 	int64_t bc_flush_bytes;
+	int64_t bc_compaction_interval_ms; /* clean each compact partition this often */
 	/* limits */
 	int32_t bc_max_request_bytes;
 	int32_t bc_max_connections;

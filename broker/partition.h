@@ -77,6 +77,7 @@ struct partition {
 	struct isr_partition pt_isr;
 	bool pt_internal;	 /* __cluster_metadata: never in client Metadata */
 	int64_t pt_written_seen; /* written end when watchers were last woken */
+	int64_t pt_compacted_ms; /* cleaner.c: when its last cleaning began */
 	/* follower (fetcher.c) */
 	struct fetcher *pt_fetcher;
 	struct partition *pt_fetch_next;

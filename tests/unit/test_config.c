@@ -101,6 +101,7 @@ static void check_defaults(const struct broker_config *c)
 	assert_int_equal(c->bc_session_timeout_ms, 6000);
 	assert_int_equal(c->bc_flush_interval_ms, 0);
 	assert_int_equal(c->bc_flush_bytes, 0);
+	assert_int_equal(c->bc_compaction_interval_ms, 30000);
 	assert_int_equal(c->bc_max_request_bytes, 104857600);
 	assert_int_equal(c->bc_max_connections, 1024);
 	assert_int_equal(c->bc_max_inflight_requests, 64);
@@ -218,7 +219,9 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	expect_err("broker:\n  id: 1\nbrokr:\n  id: 2\n",
 		   "t.yaml:3: brokr: unknown key (allowed at the top level: broker, cluster, "
-		   "topic_defaults, replication, flush, auto_create_topics, limits, metrics, log)");
+		   "topic_defaults, replication, flush, compaction, auto_create_topics, limits, "
+		   "metrics, "
+		   "log)");
 	expect_err("broker:\n  id: 1\n  listn: 127.0.0.1:9092\n",
 		   "t.yaml:3: broker.listn: unknown key (allowed in broker: id, listen, "
 		   "advertised, data_dir, controller_only)");
@@ -230,7 +233,9 @@ static void test_unknown_keys(void **state)
 	/* A dotted key is not a path. */
 	expect_err("broker.id: 3\n",
 		   "t.yaml:1: broker.id: unknown key (allowed at the top level: broker, cluster, "
-		   "topic_defaults, replication, flush, auto_create_topics, limits, metrics, log)");
+		   "topic_defaults, replication, flush, compaction, auto_create_topics, limits, "
+		   "metrics, "
+		   "log)");
 	expect_err(CLUSTER3 "    - {id: 4, address: 127.0.0.1:9095, rack: a}\n",
 		   "t.yaml:7: cluster.brokers[3].rack: unknown key (allowed in "
 		   "cluster.brokers[3]: id, address)");
@@ -326,6 +331,8 @@ static void test_out_of_range(void **state)
 	expect_err("replication: {session_timeout_ms: 3600001}\n",
 		   "t.yaml:1: replication.session_timeout_ms: must be between 100 and 3600000, got "
 		   "3600001");
+	expect_err("compaction:\n  interval_ms: 99\n",
+		   "t.yaml:2: compaction.interval_ms: must be between 100 and 86400000, got 99");
 	expect_err("flush:\n  interval_ms: -5\n",
 		   "t.yaml:2: flush.interval_ms: must be between 0 and 3600000, got -5");
 	expect_err("limits:\n  max_connections: 0\n",
