@@ -308,25 +308,41 @@ int kp_heartbeat_request_encode(struct kp_writer *w, int16_t version,
 	return w->kw_err;
 }
 
+/* Heartbeat and LeaveGroup answer the same: throttle_time_ms (v1+), then
+ * error_code. */
+static int throttle_error_decode(struct kp_reader *r, int16_t api_key, int16_t version,
+				 int32_t *throttle_time_ms, int16_t *error_code)
+{
+	if (begin_classic_decode(r, api_key, version))
+		return r->kr_err;
+	*throttle_time_ms = version >= 1 ? kp_read_int32(r) : 0;
+	*error_code = kp_read_int16(r);
+	return kp_reader_finish(r);
+}
+
+static int throttle_error_encode(struct kp_writer *w, int16_t api_key, int16_t version,
+				 int32_t throttle_time_ms, int16_t error_code)
+{
+	if (begin_classic_encode(w, api_key, version))
+		return w->kw_err;
+	if (version >= 1)
+		kp_write_int32(w, throttle_time_ms);
+	kp_write_int16(w, error_code);
+	return w->kw_err;
+}
+
 int kp_heartbeat_response_decode(struct kp_reader *r, int16_t version,
 				 struct kp_heartbeat_response *resp)
 {
-	if (begin_classic_decode(r, KP_API_HEARTBEAT, version))
-		return r->kr_err;
-	resp->throttle_time_ms = version >= 1 ? kp_read_int32(r) : 0;
-	resp->error_code = kp_read_int16(r);
-	return kp_reader_finish(r);
+	return throttle_error_decode(r, KP_API_HEARTBEAT, version, &resp->throttle_time_ms,
+				     &resp->error_code);
 }
 
 int kp_heartbeat_response_encode(struct kp_writer *w, int16_t version,
 				 const struct kp_heartbeat_response *resp)
 {
-	if (begin_classic_encode(w, KP_API_HEARTBEAT, version))
-		return w->kw_err;
-	if (version >= 1)
-		kp_write_int32(w, resp->throttle_time_ms);
-	kp_write_int16(w, resp->error_code);
-	return w->kw_err;
+	return throttle_error_encode(w, KP_API_HEARTBEAT, version, resp->throttle_time_ms,
+				     resp->error_code);
 }
 
 /* ---------------------------------------------------------- LeaveGroup */
@@ -354,22 +370,15 @@ int kp_leavegroup_request_encode(struct kp_writer *w, int16_t version,
 int kp_leavegroup_response_decode(struct kp_reader *r, int16_t version,
 				  struct kp_leavegroup_response *resp)
 {
-	if (begin_classic_decode(r, KP_API_LEAVE_GROUP, version))
-		return r->kr_err;
-	resp->throttle_time_ms = version >= 1 ? kp_read_int32(r) : 0;
-	resp->error_code = kp_read_int16(r);
-	return kp_reader_finish(r);
+	return throttle_error_decode(r, KP_API_LEAVE_GROUP, version, &resp->throttle_time_ms,
+				     &resp->error_code);
 }
 
 int kp_leavegroup_response_encode(struct kp_writer *w, int16_t version,
 				  const struct kp_leavegroup_response *resp)
 {
-	if (begin_classic_encode(w, KP_API_LEAVE_GROUP, version))
-		return w->kw_err;
-	if (version >= 1)
-		kp_write_int32(w, resp->throttle_time_ms);
-	kp_write_int16(w, resp->error_code);
-	return w->kw_err;
+	return throttle_error_encode(w, KP_API_LEAVE_GROUP, version, resp->throttle_time_ms,
+				     resp->error_code);
 }
 
 /* ----------------------------------------------------------- SyncGroup */
