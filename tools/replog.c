@@ -22,6 +22,7 @@
 #include "consume_cmd.h"
 #include "discarded_cmd.h"
 #include "dump_log.h"
+#include "groups_cmd.h"
 #include "produce_cmd.h"
 #include "receipt_cmd.h"
 #include "topics_cmd.h"
@@ -53,6 +54,9 @@ static const struct replog_command replog_commands[] = {
 	{"cluster",
 	 "show the metadata quorum: voters, active controller, term, lag; and the brokers",
 	 cluster_main, cluster_help},
+	{"groups",
+	 "list, describe (lag per partition, owners), reset offsets of consumer groups online",
+	 groups_main, groups_help},
 	{"receipt", "tell whether acknowledged writes (libreplog receipts) still exist",
 	 receipt_main, receipt_help},
 	{"dump-log", "print and check segments, indexes, checkpoints and discarded writes, offline",
