@@ -44,6 +44,7 @@ static const struct api_entry api_entries[] = {
 	{KP_API_OFFSET_FETCH, 1, 7, offsetfetch_handle, false},
 	{KP_API_LIST_GROUPS, 0, 2, listgroups_handle, false},
 	{KP_API_DESCRIBE_GROUPS, 0, 2, describegroups_handle, false},
+	{KP_API_DELETE_GROUPS, 0, 1, deletegroups_handle, false},
 	{KP_API_REPLOG_BROKER_REGISTER, 0, 0, replog_register_handle, true},
 	{KP_API_REPLOG_BROKER_HEARTBEAT, 0, 0, replog_heartbeat_handle, true},
 	{KP_API_REPLOG_ALTER_PARTITION, 0, 0, replog_alter_handle, true},

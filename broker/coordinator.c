@@ -831,6 +831,210 @@ void describegroups_handle(struct broker *b, struct kreq *rq)
 	kreq_respond(rq, &resp);
 }
 
+/* ---- DeleteGroups --------------------------------------------------------- */
+
+/* One group's deletion: a batch of tombstones for its offsets, then it is
+ * forgotten once the batch is committed. */
+struct co_delete {
+	struct broker *b;
+	struct kreq *rq;
+	struct co_delete_all *all;
+	struct kp_deletegroups_result *res;
+	const char *group;
+	int32_t part;
+	struct partition *p;
+	uint8_t *buf;
+	struct plog_append app;
+	struct isr_waiter iw;
+	int pending;
+};
+
+struct co_delete_all {
+	struct kreq *rq;
+	union kp_response_body resp;
+	int pending; /* groups still being written */
+};
+
+static void co_delete_all_done(struct co_delete_all *all)
+{
+	if (--all->pending > 0)
+		return;
+	struct kreq *rq = all->rq;
+	kreq_respond(rq, &all->resp);
+	kreq_unref(rq);
+}
+
+static void co_delete_finish(struct co_delete *d)
+{
+	if (--d->pending > 0)
+		return;
+	struct coord *co = co_of(d->b);
+	if (d->res->error_code == 0) {
+		if (co->tables[d->part])
+			ofs_table_drop_group(co->tables[d->part], d->group);
+		for (struct coord_group **pp = &co->groups; *pp; pp = &(*pp)->next)
+			if (strcmp((*pp)->g->id, d->group) == 0) {
+				struct coord_group *cg = *pp;
+				*pp = cg->next;
+				grp_give_up(cg->g, &co_ops);
+				grp_free(cg->g);
+				free(cg);
+				break;
+			}
+	}
+	free(d->buf);
+	co_delete_all_done(d->all);
+}
+
+static void co_delete_written(struct plog_append *pa, int res)
+{
+	struct co_delete *d = pa->pa_ctx;
+	if (res < 0)
+		d->res->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	co_delete_finish(d);
+}
+
+static void co_delete_acked(struct isr_waiter *w, int verdict)
+{
+	struct co_delete *d = w->iw_ctx;
+	if (verdict != ISR_OK && !d->res->error_code)
+		d->res->error_code = verdict == ISR_FAIL_NOT_LEADER
+					     ? KP_ERR_NOT_COORDINATOR
+					     : KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	co_delete_finish(d);
+}
+
+struct co_tomb {
+	struct batch_builder *bb;
+	const char *group;
+	int64_t now;
+	int n;
+	bool failed;
+};
+
+static int co_tomb_visit(void *ctx, const char *topic, int32_t partition,
+			 const struct ofs_commit *c)
+{
+	struct co_tomb *t = ctx;
+	(void)c;
+	uint8_t key[1024];
+	int32_t kl = ofs_key_encode(key, sizeof(key), t->group, topic, partition);
+	if (kl < 0 || batch_builder_add(t->bb, t->now, key, kl, NULL, -1, NULL, 0) < 0) {
+		t->failed = true;
+		return 1;
+	}
+	t->n++;
+	return 0;
+}
+
+/* Start deleting one group; its result is in d->res. Returns true when a
+ * write is under way (the answer waits for it). */
+static bool co_delete_one(struct broker *b, struct co_delete *d)
+{
+	struct coord *co = co_of(b);
+	int16_t err = co_check(b, d->group, &d->part);
+	if (err) {
+		d->res->error_code = err;
+		return false;
+	}
+	struct coord_group *cg = co_find(co, d->group);
+	if (cg && grp_member_count(cg->g) > 0) {
+		d->res->error_code = KP_ERR_NON_EMPTY_GROUP;
+		return false;
+	}
+	int64_t have = 0;
+	struct ofs_table *tab = co->tables[d->part];
+	size_t entries = (size_t)ofs_table_size(tab);
+	if (!cg && entries == 0) {
+		d->res->error_code = KP_ERR_GROUP_ID_NOT_FOUND;
+		return false;
+	}
+	size_t cap = BATCH_HEADER_BYTES + 64 + entries * (1024 + 32);
+	d->buf = malloc(cap);
+	struct batch_builder bb;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct co_tomb t = {.bb = &bb,
+			    .group = d->group,
+			    .now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000};
+	if (!d->buf) {
+		d->res->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		return false;
+	}
+	batch_builder_init(&bb, d->buf, cap, BATCH_CODEC_NONE, t.now, -1, -1, -1);
+	ofs_table_visit(tab, d->group, co_tomb_visit, &t);
+	have = t.n;
+	if (t.failed) {
+		free(d->buf);
+		d->buf = NULL;
+		d->res->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		return false;
+	}
+	if (have == 0) { /* a member-less group with nothing committed */
+		free(d->buf);
+		d->buf = NULL;
+		if (cg) {
+			d->pending = 1;
+			d->all->pending++;
+			co_delete_finish(d); /* forgets the group object */
+			return true;
+		}
+		d->res->error_code = KP_ERR_GROUP_ID_NOT_FOUND;
+		return false;
+	}
+	int64_t size = batch_builder_finish(&bb);
+	d->p = co_lead(b, d->part, &err);
+	if (size <= 0 || !d->p || !cluster_lease_valid(b) || !isr_accepts_acks_all(&d->p->pt_isr)) {
+		free(d->buf);
+		d->buf = NULL;
+		d->res->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		return false;
+	}
+	d->app = (struct plog_append){.pa_done = co_delete_written, .pa_ctx = d};
+	if (plog_append_leader(d->p->pt_log, &d->app, d->buf, (size_t)size, d->p->pt_leader_epoch) <
+	    0) {
+		free(d->buf);
+		d->buf = NULL;
+		d->res->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		return false;
+	}
+	d->pending = 2;
+	d->all->pending++;
+	d->iw = (struct isr_waiter){
+		.iw_target = d->app.pa_last_offset + 1, .iw_done = co_delete_acked, .iw_ctx = d};
+	isr_waiter_add(&d->p->pt_isr, &d->iw);
+	return true;
+}
+
+void deletegroups_handle(struct broker *b, struct kreq *rq)
+{
+	const struct kp_deletegroups_request *req = &rq->rq_body.delete_groups;
+	int32_t n = req->groups_names_count > 0 ? req->groups_names_count : 0;
+	struct co_delete_all *all = kreq_alloc(rq, 1, sizeof(*all));
+	struct co_delete *ds = kreq_alloc(rq, n ? (size_t)n : 1, sizeof(*ds));
+	struct kp_deletegroups_result *res = kreq_alloc(rq, n ? (size_t)n : 1, sizeof(*res));
+	if (!all || !ds || !res) {
+		union kp_response_body fail = {.delete_groups = {0}};
+		kreq_respond(rq, &fail);
+		return;
+	}
+	all->rq = rq;
+	all->resp.delete_groups.results = res;
+	all->resp.delete_groups.results_count = n;
+	all->pending = 1; /* this handler, until every group is started */
+	kreq_ref(rq);
+	for (int32_t i = 0; i < n; i++) {
+		res[i].group_id = req->groups_names[i];
+		ds[i] = (struct co_delete){.b = b,
+					   .rq = rq,
+					   .all = all,
+					   .res = &res[i],
+					   .group = co_cstr(rq, req->groups_names[i])};
+		co_delete_one(b, &ds[i]);
+	}
+	co_delete_all_done(all);
+}
+
 /* ---- life and time -------------------------------------------------------- */
 
 int coord_init(struct broker *b)

@@ -46,5 +46,8 @@ void offsetcommit_handle(struct broker *b, struct kreq *rq);
 void offsetfetch_handle(struct broker *b, struct kreq *rq);
 void listgroups_handle(struct broker *b, struct kreq *rq);
 void describegroups_handle(struct broker *b, struct kreq *rq);
+/* Delete groups that have no members: their offsets get tombstones in
+ * __consumer_offsets (acks=all) and are forgotten. */
+void deletegroups_handle(struct broker *b, struct kreq *rq);
 
 #endif

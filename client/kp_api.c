@@ -73,6 +73,11 @@ static const struct kp_api_info kp_apis[KP_API_KEY_COUNT] = {
 	ROW(KP_API_DESCRIBE_LOG_DIRS, "DescribeLogDirs", NONE, NONE, UNKNOWN),
 	ROW(KP_API_SASL_AUTHENTICATE, "SaslAuthenticate", NONE, NONE, UNKNOWN),
 	ROW(KP_API_CREATE_PARTITIONS, "CreatePartitions", NONE, NONE, UNKNOWN),
+	ROW(KP_API_CREATE_DELEGATION_TOKEN, "CreateDelegationToken", NONE, NONE, UNKNOWN),
+	ROW(KP_API_RENEW_DELEGATION_TOKEN, "RenewDelegationToken", NONE, NONE, UNKNOWN),
+	ROW(KP_API_EXPIRE_DELEGATION_TOKEN, "ExpireDelegationToken", NONE, NONE, UNKNOWN),
+	ROW(KP_API_DESCRIBE_DELEGATION_TOKEN, "DescribeDelegationToken", NONE, NONE, UNKNOWN),
+	ROW(KP_API_DELETE_GROUPS, "DeleteGroups", 0, 1, 2),
 };
 
 /* replog's private keys, row k - KP_API_REPLOG_FIRST. All flexible from v0

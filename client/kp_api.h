@@ -66,7 +66,12 @@ enum kp_api_key {
 	KP_API_DESCRIBE_LOG_DIRS = 35,
 	KP_API_SASL_AUTHENTICATE = 36,
 	KP_API_CREATE_PARTITIONS = 37,
-	KP_API_KEY_COUNT = 38, /* keys 0..37 are named here */
+	KP_API_CREATE_DELEGATION_TOKEN = 38,
+	KP_API_RENEW_DELEGATION_TOKEN = 39,
+	KP_API_EXPIRE_DELEGATION_TOKEN = 40,
+	KP_API_DESCRIBE_DELEGATION_TOKEN = 41,
+	KP_API_DELETE_GROUPS = 42,
+	KP_API_KEY_COUNT = 43, /* keys 0..42 are named here */
 
 	/* replog's private inter-broker APIs (kp_replog.h): broker <->
 	 * controller traffic, in a range Kafka does not use. Version 0 only,

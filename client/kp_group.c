@@ -783,3 +783,57 @@ int kp_describegroups_response_encode(struct kp_writer *w, int16_t version,
 	}
 	return w->kw_err;
 }
+
+/* -------------------------------------------------------- DeleteGroups */
+
+/* v0-1 are classic; v1 only changed throttling semantics. */
+#define MIN_DELETE_RESULT 4 /* an empty group id + error_code, at least */
+
+int kp_deletegroups_request_decode(struct kp_reader *r, int16_t version,
+				   struct kp_deletegroups_request *req)
+{
+	if (begin_classic_decode(r, KP_API_DELETE_GROUPS, version))
+		return r->kr_err;
+	req->groups_names = kp_read_string_array(r, false, &req->groups_names_count);
+	return kp_reader_finish(r);
+}
+
+int kp_deletegroups_request_encode(struct kp_writer *w, int16_t version,
+				   const struct kp_deletegroups_request *req)
+{
+	if (begin_classic_encode(w, KP_API_DELETE_GROUPS, version))
+		return w->kw_err;
+	kp_write_array_begin(w, req->groups_names, req->groups_names_count, false);
+	for (int32_t i = 0; i < req->groups_names_count && !w->kw_err; i++)
+		kp_write_string(w, req->groups_names[i]);
+	return w->kw_err;
+}
+
+int kp_deletegroups_response_decode(struct kp_reader *r, int16_t version,
+				    struct kp_deletegroups_response *resp)
+{
+	if (begin_classic_decode(r, KP_API_DELETE_GROUPS, version))
+		return r->kr_err;
+	resp->throttle_time_ms = kp_read_int32(r);
+	resp->results = kp_read_struct_array(r, false, MIN_DELETE_RESULT, sizeof(*resp->results),
+					     &resp->results_count);
+	for (int32_t i = 0; i < resp->results_count && !r->kr_err; i++) {
+		resp->results[i].group_id = kp_read_string(r);
+		resp->results[i].error_code = kp_read_int16(r);
+	}
+	return kp_reader_finish(r);
+}
+
+int kp_deletegroups_response_encode(struct kp_writer *w, int16_t version,
+				    const struct kp_deletegroups_response *resp)
+{
+	if (begin_classic_encode(w, KP_API_DELETE_GROUPS, version))
+		return w->kw_err;
+	kp_write_int32(w, resp->throttle_time_ms);
+	kp_write_array_begin(w, resp->results, resp->results_count, false);
+	for (int32_t i = 0; i < resp->results_count && !w->kw_err; i++) {
+		kp_write_string(w, resp->results[i].group_id);
+		kp_write_int16(w, resp->results[i].error_code);
+	}
+	return w->kw_err;
+}

@@ -292,6 +292,26 @@ struct kp_describegroups_response {
 	int32_t groups_count;
 };
 
+/* -------------------------------------------------------- DeleteGroups */
+
+/* Errors per group: NON_EMPTY_GROUP (members remain), GROUP_ID_NOT_FOUND,
+ * NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE. */
+struct kp_deletegroups_request {
+	struct kp_str *groups_names;
+	int32_t groups_names_count;
+};
+
+struct kp_deletegroups_result {
+	struct kp_str group_id;
+	int16_t error_code;
+};
+
+struct kp_deletegroups_response {
+	int32_t throttle_time_ms;
+	struct kp_deletegroups_result *results;
+	int32_t results_count;
+};
+
 /* ------------------------------------------------------------- codecs */
 
 int kp_findcoordinator_request_decode(struct kp_reader *r, int16_t version,
@@ -374,5 +394,14 @@ int kp_describegroups_response_decode(struct kp_reader *r, int16_t version,
 				      struct kp_describegroups_response *resp);
 int kp_describegroups_response_encode(struct kp_writer *w, int16_t version,
 				      const struct kp_describegroups_response *resp);
+
+int kp_deletegroups_request_decode(struct kp_reader *r, int16_t version,
+				   struct kp_deletegroups_request *req);
+int kp_deletegroups_request_encode(struct kp_writer *w, int16_t version,
+				   const struct kp_deletegroups_request *req);
+int kp_deletegroups_response_decode(struct kp_reader *r, int16_t version,
+				    struct kp_deletegroups_response *resp);
+int kp_deletegroups_response_encode(struct kp_writer *w, int16_t version,
+				    const struct kp_deletegroups_response *resp);
 
 #endif

@@ -52,6 +52,8 @@ int kp_request_body_decode(struct kp_reader *r, int16_t api_key, int16_t version
 		return kp_listgroups_request_decode(r, version, &body->list_groups);
 	case KP_API_DESCRIBE_GROUPS:
 		return kp_describegroups_request_decode(r, version, &body->describe_groups);
+	case KP_API_DELETE_GROUPS:
+		return kp_deletegroups_request_decode(r, version, &body->delete_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_request_decode(r, version, &body->replog_broker_register);
 	case KP_API_REPLOG_BROKER_HEARTBEAT:
@@ -113,6 +115,8 @@ int kp_request_body_encode(struct kp_writer *w, int16_t api_key, int16_t version
 		return kp_listgroups_request_encode(w, version, &body->list_groups);
 	case KP_API_DESCRIBE_GROUPS:
 		return kp_describegroups_request_encode(w, version, &body->describe_groups);
+	case KP_API_DELETE_GROUPS:
+		return kp_deletegroups_request_encode(w, version, &body->delete_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_request_encode(w, version, &body->replog_broker_register);
 	case KP_API_REPLOG_BROKER_HEARTBEAT:
@@ -174,6 +178,8 @@ int kp_response_body_decode(struct kp_reader *r, int16_t api_key, int16_t versio
 		return kp_listgroups_response_decode(r, version, &body->list_groups);
 	case KP_API_DESCRIBE_GROUPS:
 		return kp_describegroups_response_decode(r, version, &body->describe_groups);
+	case KP_API_DELETE_GROUPS:
+		return kp_deletegroups_response_decode(r, version, &body->delete_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_response_decode(r, version,
 							  &body->replog_broker_register);
@@ -237,6 +243,8 @@ int kp_response_body_encode(struct kp_writer *w, int16_t api_key, int16_t versio
 		return kp_listgroups_response_encode(w, version, &body->list_groups);
 	case KP_API_DESCRIBE_GROUPS:
 		return kp_describegroups_response_encode(w, version, &body->describe_groups);
+	case KP_API_DELETE_GROUPS:
+		return kp_deletegroups_response_encode(w, version, &body->delete_groups);
 	case KP_API_REPLOG_BROKER_REGISTER:
 		return kp_replog_register_response_encode(w, version,
 							  &body->replog_broker_register);

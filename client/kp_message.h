@@ -47,6 +47,7 @@ union kp_request_body {
 	struct kp_offsetfetch_request offset_fetch;
 	struct kp_listgroups_request list_groups;
 	struct kp_describegroups_request describe_groups;
+	struct kp_deletegroups_request delete_groups;
 	struct kp_replog_register_request replog_broker_register;
 	struct kp_replog_heartbeat_request replog_broker_heartbeat;
 	struct kp_replog_alter_request replog_alter_partition;
@@ -75,6 +76,7 @@ union kp_response_body {
 	struct kp_offsetfetch_response offset_fetch;
 	struct kp_listgroups_response list_groups;
 	struct kp_describegroups_response describe_groups;
+	struct kp_deletegroups_response delete_groups;
 	struct kp_replog_register_response replog_broker_register;
 	struct kp_replog_heartbeat_response replog_broker_heartbeat;
 	struct kp_replog_alter_response replog_alter_partition;

@@ -26,8 +26,8 @@
  *             it only while the group has no members (group.c,
  *             grp_commit_allowed), which is checked first with
  *             DescribeGroups so the refusal can name the state.
- *   delete    DeleteGroups (api key 42) is not served by replogd yet: the
- *             action fails at once, without asking anyone.
+ *   delete    DeleteGroups (api key 42) at the coordinator, which refuses a
+ *             group with members (NON_EMPTY_GROUP).
  *
  * Retries: COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR and
  * COORDINATOR_LOAD_IN_PROGRESS (the offsets topic being created, or its
@@ -64,6 +64,7 @@
 #define GROUPS_DESCRIBE_VERSION	   2
 #define GROUPS_OFFSETFETCH_VERSION 5 /* v2+: topics null = all; v5: classic */
 #define GROUPS_COMMIT_VERSION	   5 /* no retention, no instance id */
+#define GROUPS_DELETE_VERSION	   1
 #define GROUPS_LISTOFFSETS_VERSION 1
 #define GROUPS_BACKOFF_MS	   100
 #define GROUPS_MAX_ATTEMPTS	   1000 /* bounds a clock that does not move */
@@ -129,10 +130,11 @@ const char groups_help[] =
 	"        warning on stderr.\n"
 	"\n"
 	"    delete\n"
-	"        Always fails (exit status 1), without asking any broker: deleting\n"
-	"        groups is not supported by this broker yet (replogd does not serve\n"
-	"        DeleteGroups, api key 42). An empty group's offsets expire with\n"
-	"        the compaction of __consumer_offsets.\n"
+	"        DeleteGroups at the coordinator: a group without members is\n"
+	"        forgotten and its committed offsets get tombstones in\n"
+	"        __consumer_offsets (written like a commit, acks=all). A group with\n"
+	"        members is refused (NON_EMPTY_GROUP), an unknown one reported\n"
+	"        (GROUP_ID_NOT_FOUND); both exit 1.\n"
 	"\n"
 	"OPTIONS\n"
 	"    -b, --bootstrap-server HOST:PORT[,HOST:PORT...]\n"
@@ -1412,14 +1414,64 @@ out:
 
 /* ---- delete -------------------------------------------------------------- */
 
+/* DeleteGroups at the group's coordinator (found as describe finds it). */
 static int groups_delete(const struct groups_opts *o)
 {
-	fprintf(stderr,
-		GROUPS_DELETE_PREFIX
-		"consumer group '%s' not deleted: not supported by this broker "
-		"yet (replogd does not serve DeleteGroups, api key 42)\n",
-		o->go_group);
-	return GROUPS_EXIT_FAILED;
+	const char *prefix = GROUPS_DELETE_PREFIX;
+	struct cview cv;
+	cview_init(&cv, prefix, o->go_args.ca_timeout_ms);
+	if (cview_metadata(&cv, o->go_args.ca_bootstrap, NULL, 0) < 0) {
+		cview_deinit(&cv);
+		return GROUPS_EXIT_FAILED;
+	}
+	struct groups_coord gc;
+	groups_coord_init(&gc);
+	int rc = groups_coord_load(o, prefix, &cv, false, &gc);
+	int exit_code = GROUPS_EXIT_FAILED;
+	if (rc == 0) {
+		struct kp_str name = kp_str_from_cstr(o->go_group);
+		union kp_request_body req = {
+			.delete_groups = {.groups_names = &name, .groups_names_count = 1}};
+		union kp_response_body resp;
+		struct kclient kc = {.kc_fd = -1};
+		rc = groups_call(&kc, gc.gc_addr, o->go_args.ca_timeout_ms, KP_API_DELETE_GROUPS,
+				 GROUPS_DELETE_VERSION, &req, &resp);
+		if (rc < 0) {
+			fprintf(stderr,
+				"%scoordinator broker %" PRId32
+				" did not answer DeleteGroups: %s\n",
+				prefix, gc.gc_id, kclient_errmsg(&kc));
+		} else if (resp.delete_groups.results_count != 1) {
+			fprintf(stderr,
+				"%scoordinator broker %" PRId32 " answered without the group\n",
+				prefix, gc.gc_id);
+		} else {
+			int16_t err = resp.delete_groups.results[0].error_code;
+			if (err == KP_ERR_NONE) {
+				printf("Deletion of requested consumer groups ('%s') was "
+				       "successful.\n",
+				       o->go_group);
+				exit_code = GROUPS_EXIT_OK;
+			} else if (err == KP_ERR_NON_EMPTY_GROUP) {
+				fprintf(stderr,
+					"%sconsumer group '%s' not deleted: it has active members "
+					"(NON_EMPTY_GROUP); stop its consumers first\n",
+					prefix, o->go_group);
+			} else if (err == KP_ERR_GROUP_ID_NOT_FOUND) {
+				fprintf(stderr,
+					"%sconsumer group '%s' does not exist "
+					"(GROUP_ID_NOT_FOUND)\n",
+					prefix, o->go_group);
+			} else {
+				fprintf(stderr, "%sconsumer group '%s' not deleted: %s (%d)\n",
+					prefix, o->go_group, kp_error_name(err), err);
+			}
+		}
+		kclient_deinit(&kc);
+	}
+	groups_coord_deinit(&gc);
+	cview_deinit(&cv);
+	return exit_code;
 }
 
 /* ---- dispatch ------------------------------------------------------------ */

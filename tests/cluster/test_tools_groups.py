@@ -13,7 +13,7 @@ runs the whole story, checked against what the clients themselves say:
     plan and commits nothing; --execute --to-earliest commits 0, which a
     new consumer of the group sees with committed(); --to-offset clamps;
   * errors: unknown group, a bootstrap server nobody listens on, bad flags
-    (exit 2), delete (not supported yet, exit 1).
+    (exit 2), delete (refused with members, then done, then not found).
 No fixed sleeps: every wait is a poll with a deadline.
 """
 import re
@@ -150,6 +150,9 @@ def test_groups_end_to_end(cluster):
                    "--to-earliest", "--execute", "-b", boot)
         assert r.rc == 1 and r.out == "", r
         assert "2 active member" in r.err and "Stable" in r.err, r
+        # ... and so is a delete.
+        r = replog("groups", "delete", "--group", GROUP, "-b", boot)
+        assert r.rc == 1 and r.out == "" and "NON_EMPTY_GROUP" in r.err, r
     finally:
         for m in members:
             m.close()
@@ -214,8 +217,6 @@ def test_groups_end_to_end(cluster):
     r = replog("groups", "reset-offsets", "--group", GROUP, "--topic", TOPIC,
                "--partition", "9", "--to-earliest", "-b", boot)
     assert r.rc == 1 and "no partition 9" in r.err, r
-    r = replog("groups", "delete", "--group", GROUP, "-b", boot)
-    assert r.rc == 1 and r.out == "" and "not supported by this broker yet" in r.err, r
 
     # A broker down (not the coordinator): list names it on stderr, the
     # group is still listed.
@@ -227,6 +228,20 @@ def test_groups_end_to_end(cluster):
     # (An empty group's protocol type is "" at the broker: printed '-'.)
     assert r.rc == 0 and ["app", "Empty"] in [ln.split()[:2] for ln in r.out.splitlines()], r
     assert f"broker {victim}" in r.err, r
+
+    # Delete: the group and its offsets are gone; a second delete finds nothing.
+    r = replog("groups", "delete", "--group", GROUP, "-b", boot)
+    assert r.rc == 0 and "was successful" in r.out, r
+    r = replog("groups", "describe", "--group", GROUP, "-b", boot)
+    assert r.rc == 1 and "does not exist" in r.err, r
+    fresh = consumer(boot, "after-delete")
+    try:
+        got = fresh.committed([TopicPartition(TOPIC, p) for p in range(PARTS)], timeout=20)
+        assert all(tp.offset < 0 for tp in got), got  # nothing committed any more
+    finally:
+        fresh.close()
+    r = replog("groups", "delete", "--group", GROUP, "-b", boot)
+    assert r.rc == 1 and "GROUP_ID_NOT_FOUND" in r.err, r
 
 
 @pytest.mark.parametrize("args", [
@@ -275,7 +290,7 @@ def test_help():
         assert r.rc == 0 and r.err == "", r
         for action in ("list", "describe", "reset-offsets", "delete"):
             assert f"replog groups {action}" in r.out, action
-        assert "EXIT STATUS" in r.out and "not supported by this broker yet" in \
+        assert "EXIT STATUS" in r.out and "NON_EMPTY_GROUP" in \
             " ".join(r.out.split())
         assert max(len(line) for line in r.out.splitlines()) <= 80
     r = replog("--help")

@@ -59,9 +59,9 @@ static void eq_tags(struct kp_tags got, struct kp_tags exp)
 
 /* The group APIs, in the order the tests walk them. */
 static const int16_t group_keys[] = {
-	KP_API_FIND_COORDINATOR, KP_API_JOIN_GROUP,  KP_API_HEARTBEAT,
-	KP_API_LEAVE_GROUP,	 KP_API_SYNC_GROUP,  KP_API_OFFSET_COMMIT,
-	KP_API_OFFSET_FETCH,	 KP_API_LIST_GROUPS, KP_API_DESCRIBE_GROUPS,
+	KP_API_FIND_COORDINATOR, KP_API_JOIN_GROUP,    KP_API_HEARTBEAT,    KP_API_LEAVE_GROUP,
+	KP_API_SYNC_GROUP,	 KP_API_OFFSET_COMMIT, KP_API_OFFSET_FETCH, KP_API_LIST_GROUPS,
+	KP_API_DESCRIBE_GROUPS,	 KP_API_DELETE_GROUPS,
 };
 #define GROUP_KEYS (sizeof(group_keys) / sizeof(group_keys[0]))
 
@@ -712,6 +712,58 @@ static void check_dg_resp(int16_t v, const union kp_response_body *e_,
 	}
 }
 
+static bool build_del_req(int16_t v, int variant, union kp_request_body *b)
+{
+	(void)v;
+	if (variant > 1)
+		return false;
+	b->delete_groups = (struct kp_deletegroups_request){
+		.groups_names = variant ? NULL : dg_names,
+		.groups_names_count = variant ? 0 : 2,
+	};
+	return true;
+}
+
+static void check_del_req(int16_t v, const union kp_request_body *e_,
+			  const union kp_request_body *g_)
+{
+	(void)v;
+	const struct kp_deletegroups_request *e = &e_->delete_groups, *g = &g_->delete_groups;
+	EQ(g->groups_names_count, e->groups_names_count);
+	for (int32_t i = 0; i < e->groups_names_count; i++)
+		eq_str(g->groups_names[i], e->groups_names[i]);
+}
+
+static struct kp_deletegroups_result del_results[2];
+
+static bool build_del_resp(int16_t v, int variant, union kp_response_body *b)
+{
+	(void)v;
+	if (variant > 1)
+		return false;
+	del_results[0] = (struct kp_deletegroups_result){KP_STR("grp1"), KP_ERR_NONE};
+	del_results[1] = (struct kp_deletegroups_result){KP_STR("busy"), KP_ERR_NON_EMPTY_GROUP};
+	b->delete_groups = (struct kp_deletegroups_response){
+		.throttle_time_ms = 3,
+		.results = variant ? NULL : del_results,
+		.results_count = variant ? 0 : 2,
+	};
+	return true;
+}
+
+static void check_del_resp(int16_t v, const union kp_response_body *e_,
+			   const union kp_response_body *g_)
+{
+	(void)v;
+	const struct kp_deletegroups_response *e = &e_->delete_groups, *g = &g_->delete_groups;
+	EQ(g->throttle_time_ms, e->throttle_time_ms);
+	EQ(g->results_count, e->results_count);
+	for (int32_t i = 0; i < e->results_count; i++) {
+		eq_str(g->results[i].group_id, e->results[i].group_id);
+		EQ(g->results[i].error_code, e->results[i].error_code);
+	}
+}
+
 /* ------------------------------------------------------------- cases */
 
 typedef bool (*build_req_fn)(int16_t v, int variant, union kp_request_body *b);
@@ -740,6 +792,7 @@ static const struct api_case api_cases[] = {
 	{KP_API_OFFSET_FETCH, 1, 7, build_of_req, check_of_req, build_of_resp, check_of_resp},
 	{KP_API_LIST_GROUPS, 0, 2, build_ls_req, check_ls_req, build_ls_resp, check_ls_resp},
 	{KP_API_DESCRIBE_GROUPS, 0, 2, build_dg_req, check_dg_req, build_dg_resp, check_dg_resp},
+	{KP_API_DELETE_GROUPS, 0, 1, build_del_req, check_del_req, build_del_resp, check_del_resp},
 };
 #define API_CASES    (sizeof(api_cases) / sizeof(api_cases[0]))
 #define MAX_VARIANTS 4
@@ -1467,6 +1520,7 @@ static void test_api_table_rows(void **state)
 		{KP_API_FIND_COORDINATOR, 3}, {KP_API_JOIN_GROUP, 6},  {KP_API_HEARTBEAT, 4},
 		{KP_API_LEAVE_GROUP, 4},      {KP_API_SYNC_GROUP, 4},  {KP_API_OFFSET_COMMIT, 8},
 		{KP_API_OFFSET_FETCH, 6},     {KP_API_LIST_GROUPS, 3}, {KP_API_DESCRIBE_GROUPS, 5},
+		{KP_API_DELETE_GROUPS, 2},
 	};
 	for (size_t i = 0; i < sizeof(flex) / sizeof(flex[0]); i++) {
 		const struct kp_api_info *ai = kp_api_info(flex[i].key);

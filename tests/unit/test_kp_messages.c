@@ -1538,6 +1538,7 @@ static void test_api_table(void **state)
 		{KP_API_LIST_GROUPS, 0, 2},	 {KP_API_API_VERSIONS, 0, 3},
 		{KP_API_CREATE_TOPICS, 0, 4},	 {KP_API_DELETE_TOPICS, 0, 3},
 		{KP_API_INIT_PRODUCER_ID, 0, 4}, {KP_API_OFFSET_FOR_LEADER_EPOCH, 0, 3},
+		{KP_API_DELETE_GROUPS, 0, 1},
 	};
 	for (size_t i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
 		assert_false(kp_api_version_supported(matrix[i].key, matrix[i].min - 1));
