@@ -253,6 +253,72 @@ int32_t replog_consumer_source(const replog_consumer *c, const char *topic, int3
 int replog_consumer_read_your_writes(replog_consumer *c, const struct replog_receipt *receipt,
 				     int timeout_ms, struct replog_error *err);
 
+/* -------------------------------------------------------- group consumer */
+
+/* A member of a Kafka consumer group: the coordinator hands it partitions
+ * of the subscribed topics (the group leader assigns them with the "range"
+ * assignor, as Kafka's clients do, so it can share a group with them); it
+ * reads them with a replog_consumer and commits what it has returned.
+ * One thread at a time, like the other objects.
+ *
+ * Committed offsets never move backwards on their own: a commit below
+ * what this member last committed for a partition is skipped, unless the
+ * application called replog_group_seek for it since. With
+ * auto_commit_interval_ms > 0, positions are committed that often from
+ * replog_group_poll, and before partitions are given up in a rebalance
+ * and on close. */
+typedef struct replog_group_consumer replog_group_consumer;
+
+struct replog_topic_partition {
+	char topic[REPLOG_TOPIC_MAX + 1];
+	int32_t partition;
+};
+
+enum replog_rebalance_event { REPLOG_PARTITIONS_ASSIGNED = 1, REPLOG_PARTITIONS_REVOKED = 2 };
+
+/* Called from replog_group_poll when partitions are given to this member
+ * (after their committed offsets are loaded) or taken away (after the
+ * last commit of them). */
+typedef void (*replog_rebalance_cb)(replog_group_consumer *gc, int event,
+				    const struct replog_topic_partition *parts, size_t count,
+				    void *opaque);
+
+struct replog_group_config {
+	int session_timeout_ms;	     /* default 10000 */
+	int heartbeat_interval_ms;   /* default 1000 */
+	int rebalance_timeout_ms;    /* default 30000 */
+	int auto_commit_interval_ms; /* 0 = commit only when asked; default 5000 */
+	int64_t start_offset;	     /* where a partition without a commit starts:
+				      * REPLOG_OFFSET_EARLIEST (default) or _LATEST */
+};
+
+void replog_group_config_init(struct replog_group_config *gcfg);
+
+replog_group_consumer *replog_group_consumer_new(const struct replog_config *cfg,
+						 const struct replog_group_config *gcfg,
+						 const char *group_id, replog_rebalance_cb cb,
+						 void *opaque, struct replog_error *err);
+/* Subscribe to topics (replaces the subscription; joins at the next poll). */
+int replog_group_subscribe(replog_group_consumer *gc, const char *const *topics, size_t count,
+			   struct replog_error *err);
+/* Join, heartbeat, rebalance and fetch; messages as replog_consumer_poll. */
+int replog_group_poll(replog_group_consumer *gc, int timeout_ms, const struct replog_message **msgs,
+		      size_t *count, struct replog_error *err);
+/* Commit the position of every assigned partition (what poll returned). */
+int replog_group_commit(replog_group_consumer *gc, struct replog_error *err);
+/* Move an assigned partition's position; the next commit may go back. */
+int replog_group_seek(replog_group_consumer *gc, const char *topic, int32_t partition,
+		      int64_t offset, struct replog_error *err);
+/* The partitions assigned now; *parts valid until the next poll. */
+int replog_group_assignment(const replog_group_consumer *gc,
+			    const struct replog_topic_partition **parts, size_t *count);
+/* The committed offset this member last had acknowledged (-1 none). */
+int64_t replog_group_committed(const replog_group_consumer *gc, const char *topic,
+			       int32_t partition);
+int32_t replog_group_generation(const replog_group_consumer *gc);
+/* Commit (with auto commit), leave the group, free. */
+void replog_group_consumer_close(replog_group_consumer *gc);
+
 /* ----------------------------------------------------------------- admin */
 
 typedef struct replog_admin replog_admin;

@@ -358,3 +358,88 @@ def test_compacted_topic_keeps_the_latest_value_per_key(brokers):
     for o, k, v in rows:
         last[k] = v
     assert last == latest, "every key's latest value must survive compaction"
+
+
+@needs_broker
+def test_libreplog_group_consumer_shares_with_librdkafka(cluster):
+    """A libreplog member (tests/tools/rlclient group) and a confluent-kafka
+    member share a group (both use the range assignor); when the
+    confluent member is killed, the libreplog member takes every partition,
+    every record is consumed, and the offsets it commits never go back."""
+    from replogd import BUILD
+    c = cluster(3, session_timeout_ms=2000, lag_max_ms=2000)
+    topic, group = "mixed", "gmix"
+    c.create_topic(topic, partitions=4, replication_factor=3, min_isr=2)
+    produce(c, topic, 0, 200, 4)
+    rl = subprocess.Popen([str(BUILD / "tests" / "tools" / "rlclient"), "group", c.bootstrap,
+                           group, topic, "60"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True)
+    events, lock = [], threading.Lock()
+
+    def read():
+        for ln in rl.stdout:
+            try:
+                with lock:
+                    events.append(json.loads(ln))
+            except ValueError:
+                pass
+
+    threading.Thread(target=read, daemon=True).start()
+    other = Member("confluent-kafka", c.bootstrap, group, topic)
+
+    def rl_assigned():
+        with lock:
+            a = [e["assigned"] for e in events if "assigned" in e]
+        return a[-1] if a else None
+
+    try:
+        wait_for(lambda: rl_assigned() is not None and len(rl_assigned()) == 2
+                 and len(other.assignment()) == 2, WAIT_S, "two members with two partitions",
+                 ctx=other.ctx)
+        other.kill9()
+        produce(c, topic, 200, 200, 4)
+        wait_for(lambda: sorted(rl_assigned() or []) == [0, 1, 2, 3], WAIT_S,
+                 "the libreplog member to take every partition")
+
+        def values():
+            with lock:
+                return {e["v"] for e in events if "v" in e}
+
+        want = {f"v{i}" for i in range(400)}
+        wait_for(lambda: want <= values() | set(other.values()), WAIT_S,
+                 "every record consumed at least once")
+        with lock:
+            commits = [e["committed"] for e in events if "committed" in e]
+        last = {}
+        for snap in commits:
+            for p, off in snap.items():
+                assert off >= last.get(p, -1), (p, off, last)  # never backwards
+                last[p] = off
+        assert commits, "the libreplog member committed nothing"
+    finally:
+        other.stop()
+        rl.terminate()
+        try:
+            rl.wait(10)
+        except subprocess.TimeoutExpired:
+            rl.kill()
+
+
+@needs_broker
+def test_libreplog_auto_commit(brokers):
+    """With auto commit, the library commits positions by itself and on
+    close: `replog groups describe` then shows every partition committed to
+    its end."""
+    from replogd import BUILD, REPLOG
+    b = brokers()
+    b.kcat("-P", "-t", "auto", "-p", "0", input=b"".join(b"v%d\n" % i for i in range(50)))
+    r = subprocess.run([str(BUILD / "tests" / "tools" / "rlclient"), "group", b.bootstrap,
+                        "gauto", "auto", "4", "300"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r
+    got = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert [g["v"] for g in got if "v" in g] == [f"v{i}" for i in range(50)], r.stdout[-500:]
+    d = subprocess.run([str(REPLOG), "groups", "describe", "--group", "gauto", "-b",
+                        b.bootstrap], capture_output=True, text=True, timeout=60)
+    rows = [ln.split() for ln in d.stdout.splitlines() if ln.startswith("gauto ")]
+    assert rows and rows[0][3] == "50" and rows[0][5] == "0", d.stdout  # committed, lag 0

@@ -18,6 +18,13 @@
  *       read_your_writes(RECEIPT) and print {"ryw":"NAME","source":B}.
  *       One line per message: {"offset":O,"epoch":E,"value":V,"source":B};
  *       an error ends the run: {"error":"NAME","message":M}, exit 1.
+ *   rlclient group BOOT GROUP TOPIC SECONDS [AUTO_COMMIT_MS]
+ *       a member of GROUP consuming TOPIC for SECONDS (with AUTO_COMMIT_MS
+ *       > 0 the library commits by itself and on close, else it is asked
+ *       after each poll): {"assigned":[p...],
+ *       "gen":G} / {"revoked":[p...]} on rebalances, {"p":P,"o":O,"v":V} per
+ *       message, and after each poll's commit {"committed":{"P":O,...}}
+ *       (the offsets this member has had acknowledged).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -185,6 +192,65 @@ static int rlc_consume(int argc, char **argv)
 	return 0;
 }
 
+static void rlc_rebalanced(replog_group_consumer *gc, int event,
+			   const struct replog_topic_partition *parts, size_t count, void *opaque)
+{
+	(void)opaque;
+	printf("{\"%s\":[", event == REPLOG_PARTITIONS_ASSIGNED ? "assigned" : "revoked");
+	for (size_t i = 0; i < count; i++)
+		printf("%s%d", i ? "," : "", parts[i].partition);
+	printf("],\"gen\":%d}\n", replog_group_generation(gc));
+	fflush(stdout);
+}
+
+static int rlc_group(int argc, char **argv)
+{
+	if (argc < 6)
+		return 2;
+	struct replog_config cfg;
+	rlc_config(&cfg, argv[2]);
+	struct replog_group_config g;
+	replog_group_config_init(&g);
+	g.session_timeout_ms = 6000;
+	g.heartbeat_interval_ms = 500;
+	g.auto_commit_interval_ms = argc > 6 ? atoi(argv[6]) : 0;
+	bool manual = g.auto_commit_interval_ms == 0;
+	struct replog_error err;
+	replog_group_consumer *gc =
+		replog_group_consumer_new(&cfg, &g, argv[3], rlc_rebalanced, NULL, &err);
+	const char *topic = argv[4];
+	if (!gc || replog_group_subscribe(gc, &topic, 1, &err))
+		return rlc_error(&err);
+	int64_t end = rlc_now_ms() + atol(argv[5]) * 1000;
+	while (rlc_now_ms() < end) {
+		const struct replog_message *m;
+		size_t count;
+		if (replog_group_poll(gc, 200, &m, &count, &err)) {
+			printf("{\"error\":\"%s\",\"message\":\"%s\"}\n", replog_err_name(err.code),
+			       err.message);
+			fflush(stdout);
+			continue; /* a rebalance: the next poll rejoins */
+		}
+		for (size_t i = 0; i < count; i++)
+			printf("{\"p\":%d,\"o\":%" PRId64 ",\"v\":\"%.*s\"}\n", m[i].partition,
+			       m[i].offset, (int)m[i].value_len,
+			       m[i].value ? (const char *)m[i].value : "");
+		if (count && manual && replog_group_commit(gc, &err) == 0) {
+			const struct replog_topic_partition *ps;
+			size_t n;
+			replog_group_assignment(gc, &ps, &n);
+			printf("{\"committed\":{");
+			for (size_t i = 0; i < n; i++)
+				printf("%s\"%d\":%" PRId64, i ? "," : "", ps[i].partition,
+				       replog_group_committed(gc, topic, ps[i].partition));
+			printf("}}\n");
+		}
+		fflush(stdout);
+	}
+	replog_group_consumer_close(gc);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -195,5 +261,7 @@ int main(int argc, char **argv)
 		return rlc_partition(argc, argv);
 	if (strcmp(argv[1], "consume") == 0)
 		return rlc_consume(argc, argv);
+	if (strcmp(argv[1], "group") == 0)
+		return rlc_group(argc, argv);
 	return 2;
 }
