@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,7 +71,14 @@ int cleaner_start(struct broker *b)
 		return -1;
 	pthread_mutex_init(&cl->mu, NULL);
 	pthread_cond_init(&cl->cv, NULL);
-	if (pthread_create(&cl->thread, NULL, cleaner_main, cl) != 0) {
+	/* The thread must take no signal: the reactor reads them from a
+	 * signalfd, and a signal delivered here would kill the process. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int prc = pthread_create(&cl->thread, NULL, cleaner_main, cl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (prc != 0) {
 		pthread_mutex_destroy(&cl->mu);
 		pthread_cond_destroy(&cl->cv);
 		free(cl);
