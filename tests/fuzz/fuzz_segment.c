@@ -37,12 +37,19 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
+/* The scratch directory goes when the run ends. */
+static void cleanup(void)
+{
+	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void setup(void)
 {
 	if (io)
 		return;
 	snprintf(base, sizeof(base), "/tmp/fuzz_segment.XXXXXX");
 	RL_ASSERT(mkdtemp(base) != NULL);
+	atexit(cleanup);
 	io = io_sync_engine_create();
 	RL_ASSERT(io != NULL);
 }
