@@ -47,8 +47,10 @@ static void setup(void)
 {
 	if (io)
 		return;
-	snprintf(base, sizeof(base), "/tmp/fuzz_segment.XXXXXX");
-	RL_ASSERT(mkdtemp(base) != NULL);
+	/* One scratch directory per fuzzing process, named by its pid. */
+	snprintf(base, sizeof(base), "/tmp/fuzz_segment.%ld", (long)getpid());
+	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS); /* a stale one of a reused pid */
+	RL_ASSERT(mkdir(base, 0700) == 0);
 	atexit(cleanup);
 	io = io_sync_engine_create();
 	RL_ASSERT(io != NULL);
