@@ -588,6 +588,20 @@ static int groups_flush(const char *prefix)
 	return GROUPS_EXIT_OK;
 }
 
+/* Print the table and free it; the exit code (out of memory while it was
+ * built, or stdout not writable: failed). */
+static int groups_table_emit(struct groups_table *t, const char *prefix)
+{
+	if (t->gt_oom) {
+		fprintf(stderr, "%sout of memory\n", prefix);
+		groups_table_deinit(t);
+		return GROUPS_EXIT_FAILED;
+	}
+	groups_table_print(stdout, t);
+	groups_table_deinit(t);
+	return groups_flush(prefix);
+}
+
 /* ---- the coordinator ----------------------------------------------------- */
 
 /* What the coordinator said of the group. Each answer stays in its own
@@ -1065,14 +1079,7 @@ static int groups_describe(const struct groups_opts *o)
 				       lag,	    member, host, client, hw};
 		groups_table_add(&t, cells);
 	}
-	if (t.gt_oom) {
-		fprintf(stderr, "%sout of memory\n", prefix);
-		groups_table_deinit(&t);
-		goto out;
-	}
-	groups_table_print(stdout, &t);
-	groups_table_deinit(&t);
-	exit_code = groups_flush(prefix);
+	exit_code = groups_table_emit(&t, prefix);
 out:
 	free(rs.rs_rows);
 	groups_coord_deinit(&gc);
@@ -1194,14 +1201,7 @@ static int groups_list(const struct groups_opts *o)
 		const char *cells[] = {id, state, type};
 		groups_table_add(&t, cells);
 	}
-	if (t.gt_oom) {
-		fprintf(stderr, "%sout of memory\n", prefix);
-		groups_table_deinit(&t);
-		goto out;
-	}
-	groups_table_print(stdout, &t);
-	groups_table_deinit(&t);
-	exit_code = groups_flush(prefix);
+	exit_code = groups_table_emit(&t, prefix);
 out:
 	for (int32_t b = 0; dk && b < cv.cv_nbrokers; b++)
 		kclient_deinit(&dk[b]);
@@ -1395,14 +1395,7 @@ static int groups_reset(const struct groups_opts *o)
 		const char *cells[] = {o->go_group, topic, part, off};
 		groups_table_add(&t, cells);
 	}
-	if (t.gt_oom) {
-		fprintf(stderr, "%sout of memory\n", prefix);
-		groups_table_deinit(&t);
-		goto out;
-	}
-	groups_table_print(stdout, &t);
-	groups_table_deinit(&t);
-	exit_code = groups_flush(prefix);
+	exit_code = groups_table_emit(&t, prefix);
 	if (exit_code == GROUPS_EXIT_OK && !o->go_execute)
 		fprintf(stderr, "%sdry run: nothing committed (add --execute to commit)\n", prefix);
 out:
