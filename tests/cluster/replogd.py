@@ -175,8 +175,10 @@ def _merge(base, over):
 class Broker:
     """One replogd. `config` is merged over broker.{id,listen,data_dir}."""
 
-    def __init__(self, root, name="broker", config=None, port=None):
+    def __init__(self, root, name="broker", config=None, port=None, binary=None, env=None):
         self.dir = Path(root) / name
+        self.binary = Path(binary) if binary else REPLOGD  # e.g. the fault-injection build
+        self.env = env  # extra environment variables for the process, or None
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.data_dir = self.dir / "data"
@@ -219,9 +221,10 @@ class Broker:
             self._write_config()
             self.start_log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
             with open(self.log_path, "ab") as logf:
-                self.proc = subprocess.Popen([str(REPLOGD), "--config", str(self.config_path)],
+                env = {**os.environ, **self.env} if self.env else None
+                self.proc = subprocess.Popen([str(self.binary), "--config", str(self.config_path)],
                                              stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
-                                             cwd=str(self.dir))
+                                             cwd=str(self.dir), env=env)
             self.pid = self.proc.pid
             try:
                 self._wait_ready(timeout_s, wait_unfenced)
@@ -409,10 +412,12 @@ class Cluster:
     are standbys) unless `controllers` names the voters (cluster.controllers).
     `config` is merged into every broker's (e.g. topic_defaults,
     replication); brokers are `self.brokers[id]`. Ports are chosen up front:
-    every config names every address."""
+    every config names every address. `binary` replaces broker/replogd (the
+    fault-injection build); `env` is a dict of extra environment variables,
+    or a function of the broker id returning one."""
 
     def __init__(self, root, n=3, config=None, session_timeout_ms=2000, lag_max_ms=2000,
-                 controllers=None, controller_only=()):
+                 controllers=None, controller_only=(), binary=None, env=None):
         self.n = n
         ports = []
         while len(ports) < n:
@@ -431,7 +436,9 @@ class Cluster:
             _merge(cfg, {"broker": {"id": i}})
             if i in controller_only:
                 _merge(cfg, {"broker": {"controller_only": True}})
-            self.brokers[i] = Broker(root, f"broker{i}", cfg, port=ports[i - 1])
+            benv = env(i) if callable(env) else env
+            self.brokers[i] = Broker(root, f"broker{i}", cfg, port=ports[i - 1], binary=binary,
+                                     env=benv)
         self.session_timeout_s = session_timeout_ms / 1000.0
         self.controllers = list(controllers) if controllers else [1]
         self.controller_only = set(controller_only)
