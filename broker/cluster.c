@@ -94,6 +94,12 @@ const char *cluster_broker_address(const struct broker *b, int32_t id)
 	return NULL;
 }
 
+const char *cluster_peer_address(const struct broker *b, int32_t id)
+{
+	const char *peer = config_peer_address(&b->b_cfg, id);
+	return peer ? peer : cluster_broker_address(b, id);
+}
+
 bool cluster_lease_valid(const struct broker *b)
 {
 	const struct cluster *cl = cl_of(b);
@@ -367,7 +373,7 @@ static struct peer *cl_controller_peer(struct cluster *cl)
 		peer_destroy(cl->cl_peer);
 	cl->cl_peer = NULL;
 	cl->cl_peer_id = -1;
-	const char *addr = cluster_broker_address(cl->cl_b, id);
+	const char *addr = cluster_peer_address(cl->cl_b, id);
 	if (!addr)
 		return NULL;
 	cl->cl_peer = peer_create(cl->cl_b, id, addr);

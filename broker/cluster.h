@@ -50,6 +50,9 @@ int32_t cluster_controller_id(const struct broker *b);
 struct quorum *cluster_quorum(struct broker *b);
 /* The address of a registered broker, or NULL. */
 const char *cluster_broker_address(const struct broker *b, int32_t id);
+/* Where this broker dials broker `id` for replication and controller
+ * traffic: its configured peer_address, else cluster_broker_address. */
+const char *cluster_peer_address(const struct broker *b, int32_t id);
 
 /* May this broker accept writes as a leader now? */
 bool cluster_lease_valid(const struct broker *b);

@@ -71,6 +71,7 @@ enum cfg_check {
 	CFG_CHECK_HOSTPORT,	/* host:port to bind */
 	CFG_CHECK_ADDRESS,	/* host:port clients connect to: no wildcard */
 	CFG_CHECK_HOSTPORT_OPT, /* host:port to bind, or "" for none */
+	CFG_CHECK_ADDRESS_OPT,	/* host:port to connect to, or "" for none */
 };
 
 struct cfg_range {
@@ -211,7 +212,7 @@ static const struct cfg_key cfg_keys[] = {
 #define CFG_KEY_COUNT (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
 /* One cluster.brokers item. */
-enum { CFG_ADDR_ID, CFG_ADDR_ADDRESS, CFG_ADDR_KEY_COUNT };
+enum { CFG_ADDR_ID, CFG_ADDR_ADDRESS, CFG_ADDR_PEER_ADDRESS, CFG_ADDR_KEY_COUNT };
 static const struct cfg_key cfg_addr_keys[CFG_ADDR_KEY_COUNT] = {
 	[CFG_ADDR_ID] = {.ck_path = "id",
 			 .ck_type = CFG_INT,
@@ -223,6 +224,11 @@ static const struct cfg_key cfg_addr_keys[CFG_ADDR_KEY_COUNT] = {
 			      BA(cba_address),
 			      .ck_check = CFG_CHECK_ADDRESS,
 			      .ck_required = true},
+	/* optional; "" = dial `address` */
+	[CFG_ADDR_PEER_ADDRESS] = {.ck_path = "peer_address",
+				   .ck_type = CFG_STRING,
+				   BA(cba_peer_address),
+				   .ck_check = CFG_CHECK_ADDRESS_OPT},
 };
 
 _Static_assert(sizeof(((struct broker_config *)0)->bc_controllers) / sizeof(int32_t) ==
@@ -1091,10 +1097,9 @@ static int cfg_check_string(const struct cfg_key *k, const char *s, char *msg, s
 		snprintf(msg, cap, "must not be empty");
 		return -1;
 	}
-	if (k->ck_check == CFG_CHECK_HOSTPORT_OPT && !*s)
+	if ((k->ck_check == CFG_CHECK_HOSTPORT_OPT || k->ck_check == CFG_CHECK_ADDRESS_OPT) && !*s)
 		return 0;
-	if (k->ck_check != CFG_CHECK_HOSTPORT && k->ck_check != CFG_CHECK_ADDRESS &&
-	    k->ck_check != CFG_CHECK_HOSTPORT_OPT)
+	if (k->ck_check == CFG_CHECK_NONE || k->ck_check == CFG_CHECK_NONEMPTY)
 		return 0;
 	cfg_sanitize(shown, sizeof(shown), s, strlen(s));
 	why = cfg_hostport(s, host, sizeof(host), NULL);
@@ -1102,7 +1107,8 @@ static int cfg_check_string(const struct cfg_key *k, const char *s, char *msg, s
 		snprintf(msg, cap, "'%s' is not host:port: %s", shown, why);
 		return -1;
 	}
-	if (k->ck_check == CFG_CHECK_ADDRESS && cfg_is_wildcard(host)) {
+	if ((k->ck_check == CFG_CHECK_ADDRESS || k->ck_check == CFG_CHECK_ADDRESS_OPT) &&
+	    cfg_is_wildcard(host)) {
 		snprintf(msg, cap,
 			 "'%s' is a wildcard address that clients cannot connect to; give a "
 			 "reachable address",
@@ -1570,9 +1576,22 @@ static void cfg_print_cluster_list(const struct broker_config *c, const struct c
 			fprintf(out, "    - {id: %" PRId32 ", address: ", c->bc_brokers[i].cba_id);
 			cfg_print_quoted(out, c->bc_brokers[i].cba_address,
 					 sizeof(c->bc_brokers[i].cba_address));
+			if (c->bc_brokers[i].cba_peer_address[0]) {
+				fprintf(out, ", peer_address: ");
+				cfg_print_quoted(out, c->bc_brokers[i].cba_peer_address,
+						 sizeof(c->bc_brokers[i].cba_peer_address));
+			}
 			fprintf(out, "}\n");
 		}
 	}
+}
+
+const char *config_peer_address(const struct broker_config *c, int32_t id)
+{
+	for (int i = 0; i < c->bc_broker_count && i < CONFIG_MAX_BROKERS; i++)
+		if (c->bc_brokers[i].cba_id == id && c->bc_brokers[i].cba_peer_address[0])
+			return c->bc_brokers[i].cba_peer_address;
+	return NULL;
 }
 
 void config_print(const struct broker_config *c, FILE *out)

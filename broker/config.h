@@ -22,6 +22,10 @@
  *     controllers: [1, 2, 3]         (alternative to controller; 1, 3 or 5 ids)
  *     brokers:                       [just this broker]
  *       - {id: 1, address: 127.0.0.1:9092}
+ *         peer_address: host:port   [= address] where THIS broker dials
+ *                                    that one (replication, controller,
+ *                                    quorum); e.g. through a proxy. Clients
+ *                                    are always told `address`.
  *   topic_defaults:
  *     partitions: 1                  [1]  1..10000
  *     replication_factor: 1          [1]  1..(number of brokers), at most 64
@@ -114,6 +118,9 @@ struct topic_config {
 struct config_broker_addr {
 	int32_t cba_id;
 	char cba_address[CONFIG_HOSTPORT_MAX]; /* host:port */
+	/* Where this broker dials that one for replication and controller
+	 * traffic; "" = cba_address. Clients are always told cba_address. */
+	char cba_peer_address[CONFIG_HOSTPORT_MAX];
 };
 
 struct broker_config {
@@ -171,6 +178,10 @@ int config_load_string(struct broker_config *c, const char *yaml, size_t len, co
  * <= number of brokers, controller ids are brokers... Returns 0 or -1 with
  * err. config_load_* call it. */
 int config_validate(const struct broker_config *c, char *err, size_t err_cap);
+
+/* Where this broker dials broker `id` (cluster.brokers[].peer_address),
+ * or NULL when that entry has none (or `id` is not listed). */
+const char *config_peer_address(const struct broker_config *c, int32_t id);
 
 /* Split "host:port" ("[::1]:9092" too): a host name or IPv4 address, or an
  * IPv6 address in brackets (stored without them); port 1..65535. host may

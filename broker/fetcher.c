@@ -534,7 +534,7 @@ static struct fetcher *fetcher_get(struct broker *b, int32_t leader)
 	for (struct fetcher *f = b->b_fetchers; f; f = f->f_next)
 		if (f->f_leader == leader)
 			return f;
-	const char *addr = cluster_broker_address(b, leader);
+	const char *addr = cluster_peer_address(b, leader);
 	if (!addr)
 		return NULL;
 	struct fetcher *f = calloc(1, sizeof(*f));

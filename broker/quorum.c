@@ -532,8 +532,12 @@ static int qio_send(struct raft_io *io, struct raft_io_send *req, const struct r
 	struct quorum *q = io->impl;
 	struct qr_member *mb = qr_member(q, (int32_t)m->server_id);
 	int status = RAFT_NOCONNECTION;
-	if (mb && !mb->qm_peer)
-		mb->qm_peer = peer_create(q->q_b, mb->qm_id, m->server_address);
+	if (mb && !mb->qm_peer) {
+		/* This broker's own route to the peer, not the address the
+		 * replicated configuration names: links may differ per broker. */
+		const char *peer = config_peer_address(&q->q_b->b_cfg, mb->qm_id);
+		mb->qm_peer = peer_create(q->q_b, mb->qm_id, peer ? peer : m->server_address);
+	}
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	struct raft_message fixed;

@@ -36,7 +36,8 @@ static const char full_yaml[] = "broker:\n"
 				"    - {id: 1, address: \"10.0.0.1:9092\"}\n"
 				"    - id: 2\n"
 				"      address: 10.0.0.2:9093\n"
-				"    - {id: 3, address: \"[fd00::3]:9094\"}\n"
+				"    - {id: 3, address: \"[fd00::3]:9094\", peer_address: "
+				"\"10.1.0.3:19094\"}\n"
 				"topic_defaults:\n"
 				"  partitions: 3\n"
 				"  replication_factor: 3\n"
@@ -164,6 +165,11 @@ static void test_full_file(void **state)
 	assert_string_equal(c.bc_brokers[1].cba_address, "10.0.0.2:9093");
 	assert_int_equal(c.bc_brokers[2].cba_id, 3);
 	assert_string_equal(c.bc_brokers[2].cba_address, "[fd00::3]:9094");
+	assert_string_equal(c.bc_brokers[2].cba_peer_address, "10.1.0.3:19094");
+	assert_string_equal(c.bc_brokers[0].cba_peer_address, "");
+	assert_string_equal(config_peer_address(&c, 3), "10.1.0.3:19094");
+	assert_null(config_peer_address(&c, 1)); /* dial `address` */
+	assert_null(config_peer_address(&c, 9)); /* not listed */
 	assert_int_equal(tc->tc_partitions, 3);
 	assert_int_equal(tc->tc_replication_factor, 3);
 	assert_int_equal(tc->tc_min_insync_replicas, 2);
@@ -238,7 +244,7 @@ static void test_unknown_keys(void **state)
 		   "log)");
 	expect_err(CLUSTER3 "    - {id: 4, address: 127.0.0.1:9095, rack: a}\n",
 		   "t.yaml:7: cluster.brokers[3].rack: unknown key (allowed in "
-		   "cluster.brokers[3]: id, address)");
+		   "cluster.brokers[3]: id, address, peer_address)");
 	expect_err("log:\n  level: info\n  file: /tmp/x\n",
 		   "t.yaml:3: log.file: unknown key (allowed in log: level)");
 }
@@ -428,6 +434,10 @@ static void test_addresses(void **state)
 	expect_err("broker:\n  advertised: \"my host:9092\"\n",
 		   "t.yaml:2: broker.advertised: 'my host:9092' is not host:port: invalid "
 		   "character in host");
+	expect_err("cluster:\n  brokers:\n    - {id: 1, address: 127.0.0.1:9092, peer_address: "
+		   "\"0.0.0.0:1\"}\n",
+		   "t.yaml:3: cluster.brokers[0].peer_address: '0.0.0.0:1' is a wildcard address "
+		   "that clients cannot connect to; give a reachable address");
 	/* A wildcard is fine to bind but not to advertise, even by default. */
 	expect_err("broker:\n  id: 1\n  listen: 0.0.0.0:9092\n",
 		   "t.yaml:3: broker.advertised: '0.0.0.0:9092' is a wildcard address that "
