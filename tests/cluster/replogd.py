@@ -461,9 +461,11 @@ class Cluster:
         A lone controller starts first; a quorum of voters needs a majority
         running before anyone can register, so then all start at once."""
         if len(self.controllers) == 1:
-            for b in self:
-                if not b.running():
-                    b.start(timeout_s, wait_unfenced=True, wait_leaders=False)
+            ctl = self.controllers[0]
+            for i in [ctl] + [i for i in self.brokers if i != ctl]:
+                if not self[i].running():
+                    self[i].start(timeout_s, wait_unfenced=i not in self.controller_only,
+                                  wait_leaders=False)
             return self
         for b in self:
             if not b.running():
