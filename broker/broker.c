@@ -333,6 +333,12 @@ static void broker_on_fsync(void *ctx, int64_t usec)
 	mt_observe_us(&b->b_metrics.mb_fsync, usec);
 }
 
+static void broker_on_storage_error(void *ctx, struct partition *p, const char *op, int err)
+{
+	if (broker_is_storage_error(err))
+		replica_storage_failed(ctx, p, op, err);
+}
+
 int broker_start(struct broker *b, const struct broker_config *cfg)
 {
 	memset(b, 0, sizeof(*b));
@@ -366,6 +372,7 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 		.te_ctx = b,
 		.te_on_fsync = broker_on_fsync,
 		.te_fsync_ctx = b,
+		.te_on_storage_error = broker_on_storage_error,
 	};
 	if (topics_open(&env, &b->b_topics, err, sizeof(err)) < 0) {
 		blog(BLOG_ERROR, "start_failed", "reason", "cannot open topics", "error", err,
@@ -392,6 +399,65 @@ int broker_start(struct broker *b, const struct broker_config *cfg)
 	     b->b_cluster_id, "topics", blog_i64(b2, topics_count(b->b_topics)), "config",
 	     cfg->bc_source, NULL);
 	return 0;
+}
+
+/* ---- storage failure -------------------------------------------------- */
+
+/* The engine's first failed data op, when it was on a file of the
+ * directory dir_fd (or on the directory itself): its name and path. */
+static bool broker_failed_op(struct broker *b, int dir_fd, const char **op, char *file, size_t cap)
+{
+	const struct io_engine *e = reactor_engine(&b->b_reactor);
+	struct stat dst, st;
+	if (dir_fd < 0 || e->ie_failed_code == 0 || fstat(dir_fd, &dst) < 0)
+		return false;
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", e->ie_failed_fd);
+	ssize_t n = readlink(link, file, cap - 1);
+	if (n <= 0)
+		return false;
+	file[n] = '\0';
+	bool here = fstat(e->ie_failed_fd, &st) == 0 && st.st_dev == dst.st_dev &&
+		    st.st_ino == dst.st_ino;
+	char *slash = strrchr(file, '/');
+	if (!here && slash && slash != file) {
+		*slash = '\0';
+		here = stat(file, &st) == 0 && st.st_dev == dst.st_dev && st.st_ino == dst.st_ino;
+		*slash = '/';
+	}
+	if (here)
+		*op = io_opcode_name(e->ie_failed_code);
+	return here;
+}
+
+bool broker_is_storage_error(int rc)
+{
+	if (rc == RL_EFENCED)
+		return true;
+	return rc < 0 && rc > RL_EBASE && rc != -ENOMEM && rc != -EMFILE && rc != -ENFILE;
+}
+
+void broker_storage_failed(struct broker *b, const char *topic, int32_t partition, int dir_fd,
+			   const char *op, int err)
+{
+	if (!b->b_storage_failed) {
+		b->b_storage_failed = true;
+		char file[CONFIG_PATH_MAX + 64] = "";
+		if (!op && !broker_failed_op(b, dir_fd, &op, file, sizeof(file)))
+			file[0] = '\0';
+		char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];
+		blog_i64(b2, BROKER_EXIT_STORAGE);
+		if (topic)
+			blog(BLOG_ERROR, "storage_failed", "topic", topic, "partition",
+			     blog_i64(b1, partition), "op", op ? op : "unknown", "file", file,
+			     "error", rl_strerror(err), "exit_status", b2, NULL);
+		else
+			blog(BLOG_ERROR, "storage_failed", "log", "metadata", "op",
+			     op ? op : "unknown", "error", rl_strerror(err), "exit_status", b2,
+			     NULL);
+	}
+	b->b_exit_code = BROKER_EXIT_STORAGE;
+	broker_stop(b, "storage failure");
 }
 
 void broker_stop(struct broker *b, const char *why)
@@ -439,7 +505,8 @@ int broker_run(struct broker *b)
 		int rc = reactor_turn(&b->b_reactor, b->b_stopping ? 50 : -1);
 		if (rc < 0 && rc != -EINTR) {
 			blog(BLOG_ERROR, "reactor_failed", "error", strerror(-rc), NULL);
-			b->b_exit_code = 1;
+			if (!b->b_storage_failed)
+				b->b_exit_code = 1;
 			broker_stop(b, "reactor failure");
 		}
 		topics_reap(b->b_topics);
@@ -471,10 +538,15 @@ int broker_run(struct broker *b)
 	if (!conns_closed)
 		cluster_stop(b);
 	int rc = topics_close(b->b_topics);
-	if (rc < 0) {
+	if (rc < 0 && b->b_storage_failed) {
+		/* Expected: the failed log is fenced and stays unclean. */
+		blog(BLOG_WARN, "shutdown_unclean", "error", rl_strerror(rc), NULL);
+	} else if (rc < 0) {
 		blog(BLOG_ERROR, "shutdown_unclean", "error", rl_strerror(rc), NULL);
 		b->b_exit_code = 1;
-	} else {
+	} else if (!b->b_storage_failed) {
+		/* After a storage failure the broker never says it stopped
+		 * cleanly: it registers as after a crash (no eligibility kept). */
 		broker_mark_clean(b);
 	}
 	if (b->b_listen_fd >= 0)
@@ -484,6 +556,7 @@ int broker_run(struct broker *b)
 	mhttp_free(b->b_mhttp);
 	b->b_mhttp = NULL;
 	reactor_deinit(&b->b_reactor);
-	blog(BLOG_INFO, "broker_stopped", "clean", rc == 0 ? "true" : "false", NULL);
+	blog(BLOG_INFO, "broker_stopped", "clean",
+	     rc == 0 && !b->b_storage_failed ? "true" : "false", NULL);
 	return b->b_exit_code;
 }

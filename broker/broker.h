@@ -16,6 +16,18 @@
  *                  every log, close connections, close every log cleanly so
  *                  the next start only checks the tail, and leave a marker
  *                  that says so.
+ *   storage failure
+ *                  a write or fsync of this broker's data failed (or the
+ *                  metadata log's): after a failed fsync the page cache no
+ *                  longer says what is on disk, so the broker crash-stops,
+ *                  as Kafka does when its only log directory fails and as
+ *                  PostgreSQL and Redpanda do on an fsync error. One
+ *                  event=storage_failed line, every produce waiting on the
+ *                  failed partition answered KAFKA_STORAGE_ERROR, then the
+ *                  stop above (bounded: the failed log is fenced, so nothing
+ *                  waits for it, and it is not marked clean), exit status
+ *                  BROKER_EXIT_STORAGE. A restart recovers the log from
+ *                  what is on disk (a torn tail is cut to discarded/).
  *
  * Everything runs on the one reactor thread; state is owned by it.
  */
@@ -32,6 +44,9 @@
 #include "reactor.h"
 #include "timer.h"
 #include "topics.h"
+
+/* Exit status after a storage failure: EX_IOERR (sysexits.h). */
+#define BROKER_EXIT_STORAGE 74
 
 struct conn;
 struct cluster;
@@ -75,6 +90,7 @@ struct broker {
 	int64_t b_stop_began_ms;
 	int64_t b_stop_deadline_ms;
 	int b_exit_code;
+	bool b_storage_failed; /* crash-stopping after a storage error (sticky) */
 };
 
 /* Returns 0, or -1 after logging why (the message names the cause). */
@@ -88,6 +104,21 @@ int broker_adopt_cluster_id(struct broker *b, const char *id);
 /* A new random cluster id (22 characters of base64url) into out. */
 void broker_new_cluster_id(char *out, size_t cap);
 void broker_stop(struct broker *b, const char *why);
+
+/* A storage error that leaves disk and memory possibly apart: log
+ * event=storage_failed once (later calls only stop), then stop as for
+ * SIGTERM with exit status BROKER_EXIT_STORAGE. topic NULL means the
+ * metadata log. dir_fd: the failed partition's directory, to name the
+ * failing file and op from the I/O engine's first failure when op is NULL;
+ * -1 when unknown. err: -errno or an RL_E* code. The caller has already
+ * failed what waits on the failed log. */
+void broker_storage_failed(struct broker *b, const char *topic, int32_t partition, int dir_fd,
+			   const char *op, int err);
+
+/* Is rc, from a log or metadata-log call, the disk failing: a -errno other
+ * than running out of memory or descriptors, or RL_EFENCED (an earlier
+ * failure)? Refusals (RL_EORDER, RL_ETOO_LARGE, ...) are not. */
+bool broker_is_storage_error(int rc);
 
 /* Resume accepting after a connection closed (max_connections). */
 void broker_maybe_accept(struct broker *b);

@@ -4,7 +4,9 @@
  *
  * Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 a runtime failure
  * (cannot listen, cannot open the data directory, a log fenced at
- * shutdown), 2 a usage or configuration error.
+ * shutdown), 2 a usage or configuration error, 74 (EX_IOERR) a storage
+ * failure: a write or fsync of a partition's log or of the metadata log
+ * failed, so the broker stopped (broker.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -48,9 +50,17 @@ static const char replogd_usage[] =
 	"Logs: one line per event on stderr, key=value pairs\n"
 	"(ts=... level=info event=broker_started id=1 listen=127.0.0.1:9092 ...).\n"
 	"\n"
+	"Storage errors: when a write or an fsync of a log fails (disk full,\n"
+	"I/O error), replogd logs one event=storage_failed line naming the\n"
+	"partition (or the metadata log), the operation and the error, answers\n"
+	"every produce waiting on it with KAFKA_STORAGE_ERROR (never an\n"
+	"acknowledgement), hands its leaderships over and exits with status 74.\n"
+	"Fix the disk and start it again: recovery checks the logs (a torn\n"
+	"tail is cut and kept in discarded/) and the broker rejoins.\n"
+	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime failure (for\n"
 	"example, the listen address is taken), 2 on a usage or configuration\n"
-	"error.\n"
+	"error, 74 (EX_IOERR) after a storage error.\n"
 	"\n"
 	"Try it:\n"
 	"  replogd &\n"

@@ -67,6 +67,7 @@ struct partition {
 	int64_t pt_hw;
 	int64_t pt_hw_checkpointed;
 	int pt_storage_error;		   /* sticky: the log was fenced */
+	bool pt_storage_failed;		   /* replica_storage_failed ran */
 	int64_t pt_alter_resend_ms;	   /* resend a pending ISR change then */
 	int64_t pt_alter_quiet_until_ms;   /* after a refusal: no new proposal before */
 	bool pt_flush_every_append;	   /* acks=1 waits for fsync */

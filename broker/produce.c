@@ -19,7 +19,10 @@
  *      every append; acks=all for the high watermark to pass the batch
  *      (isr/: NOT_ENOUGH_REPLICAS before appending when the ISR is below
  *      min_insync_replicas, NOT_ENOUGH_REPLICAS_AFTER_APPEND if it falls
- *      below while waiting, NOT_LEADER_OR_FOLLOWER if leadership is lost).
+ *      below while waiting, NOT_LEADER_OR_FOLLOWER if leadership is lost,
+ *      KAFKA_STORAGE_ERROR if the write or its fsync failed: a storage
+ *      error fails every waiter of the partition with it, never an
+ *      acknowledgement, and crash-stops the broker, replica.c).
  * Only the leader accepts writes, and only while its lease from the
  * controller is valid.
  * The response is sent when every partition is done, or at timeout_ms with
@@ -37,6 +40,7 @@
 #include "kp_api.h"
 #include "partition.h"
 #include "record.h"
+#include "replica.h"
 #include "rlassert.h"
 #include "rlerr.h"
 
@@ -117,9 +121,14 @@ static void produce_isr_acked(struct isr_waiter *w, int verdict)
 		[ISR_FAIL_NOT_LEADER] = KP_ERR_NOT_LEADER_OR_FOLLOWER,
 		[ISR_FAIL_CANCELLED] = KP_ERR_REQUEST_TIMED_OUT,
 	};
-	produce_acked(&((struct produce_part *)w->iw_ctx)->pp_wait,
-		      verdict >= 0 && verdict <= ISR_FAIL_CANCELLED ? errs[verdict]
-								    : KP_ERR_UNKNOWN_SERVER_ERROR);
+	struct produce_part *pp = w->iw_ctx;
+	int err = verdict >= 0 && verdict <= ISR_FAIL_CANCELLED ? errs[verdict]
+								: KP_ERR_UNKNOWN_SERVER_ERROR;
+	/* The leadership was given up because the log failed
+	 * (replica_storage_failed): say so. */
+	if (err == KP_ERR_NOT_LEADER_OR_FOLLOWER && pp->pp_part->pt_storage_error)
+		err = KP_ERR_KAFKA_STORAGE_ERROR;
+	produce_acked(&pp->pp_wait, err);
 }
 
 static void produce_timeout(struct timer *t)
@@ -245,6 +254,9 @@ static void produce_partition(struct broker *b, struct produce_state *ps, struct
 				    (size_t)pd->records.len, p->pt_leader_epoch);
 	if (rc < 0) {
 		pr->error_code = (int16_t)produce_append_error(rc);
+		/* A segment roll or a leader-epoch checkpoint failed on disk. */
+		if (broker_is_storage_error(rc))
+			replica_storage_failed(b, p, "append", rc);
 		return;
 	}
 	pr->base_offset = pp->pp_append.pa_base_offset;

@@ -25,6 +25,7 @@
 #include "raftlog.h"
 #include "raftmsg.h"
 #include "reactor.h"
+#include "rlerr.h"
 
 #define QR_DIR		   "__cluster_metadata-0"
 #define QR_SEND_TIMEOUT_MS 2000
@@ -101,8 +102,24 @@ static void qr_fail(struct quorum *q, const char *why, const char *detail)
 	q->q_failed = true;
 	blog(BLOG_ERROR, "metadata_quorum_failed", "reason", why, "error", detail ? detail : "",
 	     NULL);
-	q->q_b->b_exit_code = 1;
+	if (!q->q_b->b_storage_failed)
+		q->q_b->b_exit_code = 1;
 	broker_stop(q->q_b, "the metadata quorum member failed");
+}
+
+/* A write or fsync of the metadata log failed (rc from raftlog): the
+ * broker crash-stops as for a partition's log (broker_storage_failed);
+ * other refusals stop it as qr_fail does. */
+static void qr_storage_failed(struct quorum *q, const char *op, int rc)
+{
+	if (!broker_is_storage_error(rc)) {
+		qr_fail(q, op, rl_strerror(rc));
+		return;
+	}
+	if (q->q_failed)
+		return;
+	q->q_failed = true;
+	broker_storage_failed(q->q_b, NULL, -1, -1, op, rc);
 }
 
 /* ---- role ------------------------------------------------------------- */
@@ -389,8 +406,9 @@ static int qio_recover(struct raft_io *io, const struct raft_configuration *conf
 static int qio_set_term(struct raft_io *io, raft_term term)
 {
 	struct quorum *q = io->impl;
-	if (rlg_set_term(q->q_log, term) < 0) {
-		qr_fail(q, "cannot store the Raft term", NULL);
+	int rc = rlg_set_term(q->q_log, term);
+	if (rc < 0) {
+		qr_storage_failed(q, "metadata term", rc);
 		return RAFT_IOERR;
 	}
 	return 0;
@@ -399,8 +417,9 @@ static int qio_set_term(struct raft_io *io, raft_term term)
 static int qio_set_vote(struct raft_io *io, raft_id server_id)
 {
 	struct quorum *q = io->impl;
-	if (rlg_set_vote(q->q_log, server_id) < 0) {
-		qr_fail(q, "cannot store the Raft vote", NULL);
+	int rc = rlg_set_vote(q->q_log, server_id);
+	if (rc < 0) {
+		qr_storage_failed(q, "metadata vote", rc);
 		return RAFT_IOERR;
 	}
 	return 0;
@@ -422,7 +441,7 @@ static int qio_append(struct raft_io *io, struct raft_io_append *req,
 	int rc = rlg_append(q->q_log, first, e, n);
 	free(e);
 	if (rc < 0) {
-		qr_fail(q, "cannot append to the metadata log", NULL);
+		qr_storage_failed(q, "metadata append", rc);
 		return RAFT_IOERR;
 	}
 	return qr_defer(q, QR_APPEND, req, (void *)cb, 0, NULL, first + n - 1);
@@ -431,8 +450,9 @@ static int qio_append(struct raft_io *io, struct raft_io_append *req,
 static int qio_truncate(struct raft_io *io, raft_index index)
 {
 	struct quorum *q = io->impl;
-	if (rlg_truncate(q->q_log, index) < 0) {
-		qr_fail(q, "cannot truncate the metadata log", NULL);
+	int rc = rlg_truncate(q->q_log, index);
+	if (rc < 0) {
+		qr_storage_failed(q, "metadata truncate", rc);
 		return RAFT_IOERR;
 	}
 	return 0;
@@ -469,7 +489,7 @@ static int qio_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_i
 	free(conf);
 	free(data);
 	if (rc < 0) {
-		qr_fail(q, "cannot store a metadata snapshot", NULL);
+		qr_storage_failed(q, "metadata snapshot", rc);
 		return RAFT_IOERR;
 	}
 	char b1[BLOG_I64_BUF], b2[BLOG_I64_BUF];

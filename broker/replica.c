@@ -35,14 +35,32 @@ void replica_after_isr(struct broker *b, struct partition *p, int flags)
 	}
 }
 
+void replica_storage_failed(struct broker *b, struct partition *p, const char *op, int err)
+{
+	if (!p->pt_storage_failed) {
+		p->pt_storage_failed = true;
+		p->pt_storage_error = KP_ERR_KAFKA_STORAGE_ERROR;
+		/* Nothing this log holds past what was acknowledged may be
+		 * acknowledged now: produce requests waiting on it (acks=1 and
+		 * acks=all, whose ISR waiters fail here) get KAFKA_STORAGE_ERROR
+		 * (produce.c maps the lost leadership to it), followers are
+		 * refused (not the leader any more), this replica stops
+		 * following. */
+		isr_become_follower(&p->pt_isr, -1, p->pt_leader_epoch,
+				    p->pt_isr.ip_partition_epoch, NULL, 0, NULL, 0);
+		fetcher_unfollow(p);
+		partition_fail_all(p, KP_ERR_KAFKA_STORAGE_ERROR);
+	}
+	broker_storage_failed(b, p->pt_topic->tp_name, p->pt_index, plog_dir_fd(p->pt_log), op,
+			      err);
+}
+
 void replica_on_progress(void *ctx, struct partition *p)
 {
 	struct broker *b = ctx;
 	if (partition_progress(p)) {
-		/* The log is fenced: nothing it holds may be acknowledged. */
-		isr_become_follower(&p->pt_isr, -1, p->pt_leader_epoch,
-				    p->pt_isr.ip_partition_epoch, NULL, 0, NULL, 0);
-		fetcher_unfollow(p);
+		/* The log is fenced (a write or fsync failed). */
+		replica_storage_failed(b, p, NULL, plog_error(p->pt_log));
 		return;
 	}
 	if (replica_is_leader(p))
@@ -56,6 +74,11 @@ static void replica_become_leader(struct broker *b, struct partition *p,
 {
 	fetcher_unfollow(p);
 	int rc = plog_begin_epoch(p->pt_log, mp->mp_leader_epoch);
+	if (rc < 0 && broker_is_storage_error(rc)) {
+		/* The leader-epoch checkpoint could not be written or fsynced. */
+		replica_storage_failed(b, p, "leader-epoch checkpoint", rc);
+		return;
+	}
 	if (rc < 0) {
 		char b1[BLOG_I64_BUF];
 		blog(BLOG_ERROR, "leader_epoch_not_recorded", "topic", p->pt_topic->tp_name,

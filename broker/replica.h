@@ -23,6 +23,12 @@
 
 struct broker;
 
+/* p's storage failed (its log fenced, or a log call returned a storage
+ * error): the replica leaves every role, what waits on it fails with
+ * KAFKA_STORAGE_ERROR, and the broker crash-stops (broker_storage_failed).
+ * op names the failed operation, NULL to take it from the I/O engine. */
+void replica_storage_failed(struct broker *b, struct partition *p, const char *op, int err);
+
 /* The partition's log made progress (topics_env.te_on_progress). */
 void replica_on_progress(void *ctx, struct partition *p);
 

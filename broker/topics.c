@@ -443,7 +443,11 @@ static void topics_tick_one(void *ctx, struct partition *part)
 	plog_tick(part->pt_log);
 	if (!tc->housekeeping)
 		return;
-	partition_checkpoint_hw(part);
+	int rc = partition_checkpoint_hw(part);
+	if (rc < 0 && t->tp_env->te_on_storage_error)
+		t->tp_env->te_on_storage_error(t->tp_env->te_ctx, part, "hw checkpoint", rc);
+	if (part->pt_storage_error)
+		return;
 	if (t->tp_cfg.tc_cleanup_policy != CONFIG_CLEANUP_DELETE || part->pt_internal)
 		return;
 	int n = plog_retain(part->pt_log, t->tp_cfg.tc_retention_ms, t->tp_cfg.tc_retention_bytes,

@@ -40,6 +40,9 @@ struct topics_env {
 	/* A segment fsync took usec (metrics); may be NULL. */
 	void (*te_on_fsync)(void *ctx, int64_t usec);
 	void *te_fsync_ctx;
+	/* Periodic work on p's files failed on disk (op names it; err is
+	 * -errno): called with te_ctx; may be NULL. */
+	void (*te_on_storage_error)(void *ctx, struct partition *p, const char *op, int err);
 };
 
 struct topic {

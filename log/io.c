@@ -6,14 +6,50 @@
  * later rather than inline keeps callers free of re-entrancy (a completion
  * callback may submit the next op) and makes event order the same as with
  * io_uring, where a completion can never arrive inside submit().
+ *
+ * A data op that io_fault_hook fails is not executed: its injected result
+ * is parked and delivered like any other.
  */
 #include "io.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "rlassert.h"
+
+io_fault_fn io_fault_hook; /* NULL unless a test binary installs one (io.h) */
+
+static bool io_is_data_op(int code)
+{
+	return code == IO_OP_WRITEV || code == IO_OP_FDATASYNC || code == IO_OP_FSYNC;
+}
+
+void io_note_result(struct io_engine *e, const struct io_op *op, int res)
+{
+	if (res >= 0 || e->ie_failed_code != 0 || !io_is_data_op(op->op_code))
+		return;
+	e->ie_failed_code = op->op_code;
+	e->ie_failed_fd = op->op_fd;
+	e->ie_failed_res = res;
+}
+
+const char *io_opcode_name(int code)
+{
+	switch (code) {
+	case IO_OP_WRITEV:
+		return "writev";
+	case IO_OP_READ:
+		return "read";
+	case IO_OP_FDATASYNC:
+		return "fdatasync";
+	case IO_OP_FSYNC:
+		return "fsync";
+	default:
+		return "other";
+	}
+}
 
 void io_op_prep(struct io_op *op, int code, int fd, uint64_t offset, io_done_fn done, void *ctx)
 {
@@ -105,7 +141,10 @@ static int io_sync_submit(struct io_engine *e, struct io_op *op)
 	if (!op->op_done || op->op_code < IO_OP_WRITEV || op->op_code > IO_OP_FSYNC)
 		return -EINVAL;
 	op->op_done_bytes = 0;
-	op->op_res = io_op_execute_sync(op);
+	int fault = 0;
+	if (io_fault_hook && op->op_code != IO_OP_READ)
+		fault = io_fault_hook(op);
+	op->op_res = fault < 0 ? fault : io_op_execute_sync(op);
 	op->op_next = NULL;
 	if (se->se_tail)
 		se->se_tail->op_next = op;
@@ -133,6 +172,8 @@ static int io_sync_run(struct io_engine *e, unsigned min_complete)
 		op->op_next = NULL;
 		e->ie_inflight--;
 		delivered++;
+		if (op->op_res < 0)
+			io_note_result(e, op, op->op_res);
 		op->op_done(op, op->op_res);
 		if (is_last)
 			break;

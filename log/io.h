@@ -21,6 +21,17 @@
  * and dispatch calls op->op_done(op, res). The broker's reactor reuses the
  * io_uring engine's ring for sockets and timers with the same convention.
  *
+ * Fault injection (issue 8): io_fault_hook is NULL in every shipped
+ * program; only test programs set it — the test-only replogd-faults binary
+ * (tests/faults/fault_hook.c) and the unit tests. When set, both engines ask it about every
+ * data op (IO_OP_WRITEV, IO_OP_FDATASYNC, IO_OP_FSYNC) as it is submitted;
+ * a negative errno answer means the op is not performed at all and
+ * completes with that result through the normal path — from io_run(),
+ * never inside io_submit() — exactly as a kernel error would. Production
+ * pays one pointer test per submit. (broker/raftlog.c also offers the
+ * metadata log's plain writes and fdatasyncs to it; other plain syscalls —
+ * checkpoint files, discarded/, compaction, recovery — are not hooked.)
+ *
  * Threading: an engine and its ops belong to one thread.
  */
 #ifndef REPLOG_IO_H
@@ -74,7 +85,26 @@ struct io_engine {
 	const struct io_engine_ops *ie_ops;
 	const char *ie_name;
 	uint64_t ie_inflight; /* submitted and not yet delivered */
+	/* The first data op that completed with an error (sticky, for the
+	 * owner's report of a storage failure): its code (0 = none yet), its
+	 * descriptor and its result. */
+	int ie_failed_code;
+	int ie_failed_fd;
+	int ie_failed_res;
 };
+
+/* The fault hook (see the top of this file). Returns 0 to let the op run,
+ * or a negative errno to fail it without running it. Called on the
+ * engine's thread with the op as submitted; must not submit or run. */
+typedef int (*io_fault_fn)(const struct io_op *op);
+extern io_fault_fn io_fault_hook;
+
+/* For engines: remember the first failed data op (no-op for reads, other
+ * ops and successes). */
+void io_note_result(struct io_engine *e, const struct io_op *op, int res);
+
+/* "writev", "read", "fdatasync", "fsync", or "other": for log lines. */
+const char *io_opcode_name(int code);
 
 static inline int io_submit(struct io_engine *e, struct io_op *op)
 {

@@ -6,6 +6,11 @@
  * waits, and for every CQE calls the op's completion. A write that the
  * kernel finished short is re-prepared for its remainder and never surfaces
  * to the caller until it is whole or failed.
+ *
+ * An op that io_fault_hook fails (io.h) never becomes an SQE: it waits on
+ * a small FIFO of its own, with its result in op_res, and run() delivers
+ * it before it would wait in the kernel — so never from submit(), and a
+ * run never sleeps while an injected failure is ready.
  */
 #include "io_ring.h"
 
@@ -20,6 +25,8 @@ struct io_ring {
 	struct io_uring ir_uring;
 	struct io_op *ir_backlog_head; /* ops waiting for an SQE, FIFO */
 	struct io_op *ir_backlog_tail;
+	struct io_op *ir_faults_head; /* failed by io_fault_hook, FIFO (tests only) */
+	struct io_op *ir_faults_tail;
 	void (*ir_on_wake)(void *ctx);
 	void *ir_on_wake_ctx;
 };
@@ -111,8 +118,44 @@ static int io_ring_submit_op(struct io_engine *e, struct io_op *op)
 		return -EINVAL;
 	op->op_done_bytes = 0;
 	e->ie_inflight++;
+	if (io_fault_hook && op->op_code != IO_OP_READ) {
+		int fault = io_fault_hook(op);
+		if (fault < 0) {
+			op->op_res = fault;
+			op->op_next = NULL;
+			if (r->ir_faults_tail)
+				r->ir_faults_tail->op_next = op;
+			else
+				r->ir_faults_head = op;
+			r->ir_faults_tail = op;
+			return 0;
+		}
+	}
 	io_ring_enqueue(r, op);
 	return 0;
+}
+
+/* Deliver the injected failures queued before this call (callbacks that
+ * submit more get theirs on the next pass, as with CQEs). */
+static int io_ring_deliver_faults(struct io_ring *r)
+{
+	struct io_op *last = r->ir_faults_tail;
+	int delivered = 0;
+	while (r->ir_faults_head) {
+		struct io_op *op = r->ir_faults_head;
+		r->ir_faults_head = op->op_next;
+		if (!r->ir_faults_head)
+			r->ir_faults_tail = NULL;
+		op->op_next = NULL;
+		r->ir_base.ie_inflight--;
+		io_note_result(&r->ir_base, op, op->op_res);
+		op->op_cqe_flags = 0;
+		delivered++;
+		op->op_done(op, op->op_res);
+		if (op == last)
+			break;
+	}
+	return delivered;
 }
 
 void io_ring_note_submitted(struct io_ring *r)
@@ -131,6 +174,8 @@ static int io_ring_complete(struct io_ring *r, struct io_op *op, int res, uint32
 		}
 		res = out;
 	}
+	if (res < 0)
+		io_note_result(&r->ir_base, op, res);
 	/* Multishot reactor ops keep their op alive across CQEs; only the last
 	 * CQE of an op ends its flight. */
 	if (!(flags & IORING_CQE_F_MORE))
@@ -163,7 +208,10 @@ int io_ring_run_timeout(struct io_ring *r, unsigned min_complete, int timeout_ms
 	int delivered = 0;
 	for (;;) {
 		io_ring_flush_backlog(r);
-		int want = (unsigned)delivered < min_complete && r->ir_base.ie_inflight > 0;
+		if (r->ir_faults_head)
+			delivered += io_ring_deliver_faults(r);
+		int want = (unsigned)delivered < min_complete && r->ir_base.ie_inflight > 0 &&
+			   !r->ir_faults_head;
 		int rc;
 		if (want && timeout_ms >= 0) {
 			struct __kernel_timespec ts = {

@@ -1,4 +1,4 @@
-/* Description: async file I/O: the sync engine delivers only from io_run in submission order, callbacks may submit, writev/read/fdatasync/fsync (files and directories), -EINVAL for bad ops, io_writev_progress on every kind of short write, io_run_until_zero, and the io_uring engine's same contract plus its backlog when ops outnumber ring entries. */
+/* Description: async file I/O: the sync engine delivers only from io_run in submission order, callbacks may submit, writev/read/fdatasync/fsync (files and directories), -EINVAL for bad ops, io_writev_progress on every kind of short write, io_run_until_zero, and the io_uring engine's same contract plus its backlog when ops outnumber ring entries; the test-only fault hook fails data ops through the normal completion path on both engines and nothing reaches the file. */
 #include "testutil.h"
 
 #include <errno.h>
@@ -440,6 +440,123 @@ static void run_short_write_then_error(int kind)
 	fx_close(&f);
 }
 
+/* The test-only fault hook (io_fault_hook): data ops on one descriptor
+ * fail without being performed — writes with -ENOSPC, syncs with -EIO. */
+static struct {
+	int fd;		/* the descriptor to fail */
+	int calls;	/* ops the hook was asked about */
+	int read_calls; /* of which reads (must stay 0) */
+} hk;
+
+static int fail_on_fd(const struct io_op *op)
+{
+	hk.calls++;
+	if (op->op_code == IO_OP_READ)
+		hk.read_calls++;
+	if (op->op_fd != hk.fd)
+		return 0;
+	return op->op_code == IO_OP_WRITEV ? -ENOSPC : -EIO;
+}
+
+/* With the hook set, a write, an fdatasync and an fsync on the faulted file
+ * complete with the injected error, from io_run and never from submit, and
+ * nothing reaches the file; a read is not offered to the hook; an op on
+ * another descriptor runs normally; the engine remembers the first failure.
+ * A callback that submits an op the hook fails gets it on the next run,
+ * which does not sleep in the kernel for it. */
+static void run_fault_hook(int kind)
+{
+	struct engine_box b;
+	ENGINE_OR_SKIP(&b, kind, 8);
+	struct fixture f;
+	fx_open(&f, kind == ENG_SYNC ? "io-fault-sync" : "io-fault-ring");
+	uint8_t bg[64];
+	memset(bg, 'x', sizeof(bg));
+	assert_int_equal(pwrite(f.fd, bg, sizeof(bg), 0), (ssize_t)sizeof(bg));
+	assert_int_equal(fdatasync(f.fd), 0);
+
+	hk.fd = f.fd;
+	hk.calls = hk.read_calls = 0;
+	io_fault_hook = fail_on_fd;
+	uint8_t data[16];
+	fill_pattern(data, sizeof(data), 9);
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	uint8_t rbuf[64];
+	struct trace tr = {0};
+	struct io_op ops[5];
+	io_op_prep(&ops[0], IO_OP_WRITEV, f.fd, 8, on_done, &tr);
+	ops[0].op_iov = &iov;
+	ops[0].op_iovcnt = 1;
+	io_op_prep(&ops[1], IO_OP_FDATASYNC, f.fd, 0, on_done, &tr);
+	io_op_prep(&ops[2], IO_OP_FSYNC, f.fd, 0, on_done, &tr);
+	io_op_prep(&ops[3], IO_OP_READ, f.fd, 0, on_done, &tr);
+	ops[3].op_buf = rbuf;
+	ops[3].op_len = sizeof(rbuf);
+	io_op_prep(&ops[4], IO_OP_FSYNC, f.dir_fd, 0, on_done, &tr); /* not faulted */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(io_submit(b.e, &ops[i]), 0);
+		assert_int_equal(tr.count, 0); /* never inline */
+	}
+	assert_int_equal(b.e->ie_inflight, 5);
+	assert_int_equal(b.e->ie_failed_code, 0);
+	tr.pending = 5;
+	assert_int_equal(io_run_until_zero(b.e, &tr.pending), 0);
+	assert_int_equal(tr.count, 5);
+	assert_int_equal(b.e->ie_inflight, 0);
+	for (int i = 0; i < 5; i++) {
+		int idx = (int)(tr.ops[i] - ops);
+		static const int want[5] = {-ENOSPC, -EIO, -EIO, (int)sizeof(rbuf), 0};
+		assert_true(idx >= 0 && idx < 5);
+		if (tr.res[i] != want[idx])
+			fail_msg("op %d (%s): delivered %d, expected %d", idx,
+				 io_opcode_name(ops[idx].op_code), tr.res[i], want[idx]);
+	}
+	assert_int_equal(hk.calls, 4); /* writev, fdatasync, fsync, dir fsync */
+	assert_int_equal(hk.read_calls, 0);
+	assert_memory_equal(rbuf, bg, sizeof(bg));
+	/* Nothing of the failed write is in the file. */
+	expect_filled(f.fd, 0, sizeof(bg), 'x');
+	assert_int_equal(file_size(f.fd), (off_t)sizeof(bg));
+	/* The first failure is remembered, and stays. */
+	assert_int_equal(b.e->ie_failed_code, IO_OP_WRITEV);
+	assert_int_equal(b.e->ie_failed_fd, f.fd);
+	assert_int_equal(b.e->ie_failed_res, -ENOSPC);
+	assert_string_equal(io_opcode_name(b.e->ie_failed_code), "writev");
+
+	/* A chain of three failing fdatasyncs, each submitted by the previous
+	 * one's callback: one per blocking run, none delivered early, and no
+	 * run sleeps with a failure ready (it would never wake). */
+	struct io_op chain[3];
+	for (int i = 0; i < 3; i++)
+		io_op_prep(&chain[i], IO_OP_FDATASYNC, f.fd, 0, on_done_chain, &tr);
+	tr = (struct trace){.eng = b.e, .chain = &chain[1], .chain_left = 2, .pending = 1};
+	assert_int_equal(io_submit(b.e, &chain[0]), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(io_run(b.e, 1), 1);
+		assert_int_equal(tr.count, i + 1);
+		assert_ptr_equal(tr.ops[i], &chain[i]);
+		assert_int_equal(tr.res[i], -EIO);
+		assert_int_equal(b.e->ie_inflight, i < 2 ? 1 : 0);
+	}
+	assert_int_equal(io_run(b.e, 0), 0);
+
+	/* Hook removed: the same write goes through; the record stays. */
+	io_fault_hook = NULL;
+	tr = (struct trace){.pending = 1};
+	iov = (struct iovec){.iov_base = data, .iov_len = sizeof(data)};
+	io_op_prep(&ops[0], IO_OP_WRITEV, f.fd, 8, on_done, &tr);
+	ops[0].op_iov = &iov;
+	ops[0].op_iovcnt = 1;
+	assert_int_equal(io_submit(b.e, &ops[0]), 0);
+	assert_int_equal(io_run_until_zero(b.e, &tr.pending), 0);
+	assert_int_equal(tr.res[0], (int)sizeof(data));
+	expect_bytes(f.fd, 8, data, sizeof(data));
+	assert_int_equal(b.e->ie_failed_code, IO_OP_WRITEV);
+	assert_int_equal(b.e->ie_failed_res, -ENOSPC);
+	io_engine_destroy(b.e);
+	fx_close(&f);
+}
+
 /* ---- the sync engine ---------------------------------------------------- */
 
 static void test_sync_deferred_delivery(void **state)
@@ -525,6 +642,12 @@ static void test_sync_short_write_error(void **state)
 {
 	(void)state;
 	run_short_write_then_error(ENG_SYNC);
+}
+
+static void test_sync_fault_hook(void **state)
+{
+	(void)state;
+	run_fault_hook(ENG_SYNC);
 }
 
 /* io_op_execute_sync is what the sync engine runs; it returns what the
@@ -737,6 +860,12 @@ static void test_ring_short_write_error(void **state)
 {
 	(void)state;
 	run_short_write_then_error(ENG_RING);
+}
+
+static void test_ring_fault_hook(void **state)
+{
+	(void)state;
+	run_fault_hook(ENG_RING);
 }
 
 /* 100 writes and 100 fdatasyncs into a ring of 4 entries: every one
@@ -974,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_sync_invalid),
 		cmocka_unit_test(test_sync_callback_submits),
 		cmocka_unit_test(test_sync_short_write_error),
+		cmocka_unit_test(test_sync_fault_hook),
 		cmocka_unit_test(test_execute_sync),
 		cmocka_unit_test(test_writev_progress),
 		cmocka_unit_test(test_run_until_zero_sync),
@@ -983,6 +1113,7 @@ int main(void)
 		cmocka_unit_test(test_ring_invalid),
 		cmocka_unit_test(test_ring_callback_submits),
 		cmocka_unit_test(test_ring_short_write_error),
+		cmocka_unit_test(test_ring_fault_hook),
 		cmocka_unit_test(test_ring_backlog),
 		cmocka_unit_test(test_ring_run_timeout),
 		cmocka_unit_test(test_ring_reactor_sqe),
