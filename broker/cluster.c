@@ -341,6 +341,13 @@ static void cl_q_role(void *ctx, bool active, uint64_t term)
 			     blog_i64(b1, (int64_t)term), NULL);
 			ctl_stop(cl->cl_ctl);
 			cl->cl_ctl = NULL;
+			if (cl->cl_want_shutdown) {
+				/* Stopping while it handed the quorum over: what it
+				 * said about our leaderships may never commit. The
+				 * next controller moves them and lets us go. */
+				cl->cl_shutdown_ready = false;
+				timer_arm(&b->b_reactor.re_timers, &cl->cl_hb_timer, cl_now(cl));
+			}
 		}
 		return;
 	}

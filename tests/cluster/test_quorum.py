@@ -442,6 +442,8 @@ def test_clean_stop_of_the_controller_hands_over_before_it_exits(cluster):
     c = start_quorum(cluster)
     ctl = c.active_controller()
     c.create_topic("handover", 3, 3, 2)
+    led = [p for p in range(3) if c.wait_leader("handover", p) == ctl]
+    assert led, "the controller's host leads none of the partitions"
     term0 = describe_quorum(c[ctl])["term"]
     c[ctl].stop()  # SIGTERM: a controlled shutdown
     ev = c[ctl].events("controller_handover", since_start=True)
@@ -453,6 +455,10 @@ def test_clean_stop_of_the_controller_hands_over_before_it_exits(cluster):
     assert done and int(done[-1]["leader"]) == new, (ev, done)
     assert c.active_controller(not_in=(ctl,)) == new
     assert describe_quorum(c[new])["term"] > term0
+    # Its leaderships moved before it exited, by the next controller (not
+    # after its session ran out): the new controller's view already says so.
+    for p in led:
+        assert c.leader("handover", p, via=c[new]) not in (-1, ctl), p
     for p in range(3):
         c.wait_leader("handover", p, not_in=(ctl,))
     c[ctl].start(wait_unfenced=True, wait_leaders=False)
