@@ -389,6 +389,8 @@ def check(history, final, recoveries=(), converge_bound_s=30.0):
             ck = (ev.get("proc"), ev["topic"], int(ev["partition"]))
             st = consumers.setdefault(ck, [None, None])
             st[1] = int(ev["offset"])
+        elif typ == "done":
+            pass  # a client's last line: it stopped by itself
         else:
             hist["unknown_event_type"] += 1
 
