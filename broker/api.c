@@ -246,6 +246,8 @@ struct api_topics_wait {
 
 static bool api_topics_ready(struct broker *b, const struct api_topics_wait *tw)
 {
+	if (!cluster_caught_up(b))
+		return false;
 	for (int32_t i = 0; i < tw->tw_n; i++) {
 		struct kp_str name = tw->tw_names[i];
 		const struct meta_topic *t = meta_topic(cluster_image(b), name.ptr, name.len);
@@ -338,7 +340,10 @@ struct partition *api_partition(struct broker *b, const char *name, int len, int
 {
 	struct partition *p = topics_partition(b->b_topics, name, len, index);
 	if (!p) {
-		*err = meta_partition(cluster_image(b), name, len, index)
+		/* Before catching up, "unknown" may only mean "not learned yet":
+		 * answer what makes a client look again, not what makes it
+		 * forget the topic. */
+		*err = meta_partition(cluster_image(b), name, len, index) || !cluster_caught_up(b)
 			       ? KP_ERR_NOT_LEADER_OR_FOLLOWER
 			       : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return NULL;

@@ -773,6 +773,12 @@ bool cluster_broker_may_join(const struct broker *b, int32_t id)
 	return cl && meta_broker_may_join(&cl->cl_image, id);
 }
 
+bool cluster_caught_up(const struct broker *b)
+{
+	const struct cluster *cl = cl_of(b);
+	return !cl || cl->cl_loaded || b->b_cfg.bc_controller_only;
+}
+
 bool cluster_shutdown_ready(const struct broker *b)
 {
 	const struct cluster *cl = cl_of(b);

@@ -91,6 +91,10 @@ void cluster_heartbeat_soon(struct broker *b);
 /* May broker `id` join an ISR (alive, not leaving)? As the metadata says. */
 bool cluster_broker_may_join(const struct broker *b, int32_t id);
 bool cluster_shutdown_ready(const struct broker *b);
+/* Has this broker caught up with the metadata since it started (its own
+ * registration applied)? Before that its image may be empty or old: a
+ * topic it does not know may well exist. Controller-only voters: true. */
+bool cluster_caught_up(const struct broker *b);
 
 /* Periodic work: ISR checks on the partitions this broker leads. */
 void cluster_tick(struct broker *b);

@@ -8,6 +8,12 @@
  * partition its leader (-1 with LEADER_NOT_AVAILABLE when offline), leader
  * epoch, replicas, ISR and the replicas that are down.
  *
+ * A broker that has not caught up with the metadata since it started (its
+ * own registration not yet applied) holds its answer until it has (at most
+ * the auto-creation wait), and meanwhile calls a topic it does not know
+ * LEADER_NOT_AVAILABLE, never UNKNOWN_TOPIC_OR_PARTITION: a client told
+ * that forgets the topic's partitions (librdkafka does).
+ *
  * Requested topics that do not exist are created when auto_create_topics
  * is on and the request allows it (always for Metadata v0-v3, the
  * allow_auto_topic_creation flag from v4): the controller is asked, and the
@@ -184,8 +190,10 @@ static void metadata_answer(struct broker *b, struct kreq *rq)
 			const struct meta_topic *t = meta_topic(mi, name.ptr, name.len);
 			char why[256];
 			int err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-			if (!t && (name.len <= 0 ||
-				   !topics_valid_name(name.ptr, name.len, why, sizeof(why))))
+			if (!t && !cluster_caught_up(b))
+				err = KP_ERR_LEADER_NOT_AVAILABLE; /* not learned yet: retry */
+			else if (!t && (name.len <= 0 ||
+					!topics_valid_name(name.ptr, name.len, why, sizeof(why))))
 				err = KP_ERR_INVALID_TOPIC_EXCEPTION;
 			else if (!t && b->b_cfg.bc_auto_create_topics &&
 				 (version < 4 || req->allow_auto_topic_creation))
@@ -200,8 +208,12 @@ void metadata_handle(struct broker *b, struct kreq *rq)
 {
 	const struct kp_metadata_request *req = &rq->rq_body.metadata;
 	int16_t version = rq->rq_hdr.request_api_version;
-	bool wait = false;
-	if (!kp_metadata_wants_all_topics(version, req) && b->b_cfg.bc_auto_create_topics &&
+	bool all = kp_metadata_wants_all_topics(version, req);
+	/* Just started: the image may not hold what the cluster has yet.
+	 * Answer once caught up (briefly), rather than tell a client that its
+	 * topics are gone. */
+	bool wait = !cluster_caught_up(b);
+	if (!all && b->b_cfg.bc_auto_create_topics &&
 	    (version < 4 || req->allow_auto_topic_creation)) {
 		for (int32_t i = 0; i < req->topics_count; i++) {
 			struct kp_str name = req->topics[i].name;
@@ -210,13 +222,14 @@ void metadata_handle(struct broker *b, struct kreq *rq)
 				wait = true;
 		}
 	}
-	struct kp_str *names =
-		wait ? kreq_alloc(rq, (size_t)req->topics_count, sizeof(*names)) : NULL;
+	int32_t n = all ? 0 : req->topics_count;
+	struct kp_str *names = wait ? kreq_alloc(rq, (size_t)n + 1, sizeof(*names)) : NULL;
 	if (names) {
-		/* Answer when the new topics have leaders (or at the deadline). */
-		for (int32_t i = 0; i < req->topics_count; i++)
+		/* Answer when caught up and the new topics have leaders (or at
+		 * the deadline). */
+		for (int32_t i = 0; i < n; i++)
 			names[i] = req->topics[i].name;
-		if (api_wait_topics(b, rq, names, req->topics_count, METADATA_CREATE_WAIT_MS, false,
+		if (api_wait_topics(b, rq, names, n, METADATA_CREATE_WAIT_MS, false,
 				    metadata_answer))
 			return;
 	}

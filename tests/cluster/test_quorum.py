@@ -464,3 +464,38 @@ def test_clean_stop_of_the_controller_hands_over_before_it_exits(cluster):
     c[ctl].start(wait_unfenced=True, wait_leaders=False)
     wait_for(lambda: voter_caught_up(c, ctl), 30, f"broker {ctl} back as a voter", ctx=c.ctx)
     assert_one_controller_per_term(c)
+
+
+# ---- 7. a broker that has not caught up does not deny topics ----------------------------
+
+ERR_UNKNOWN_TOPIC_OR_PARTITION = 3
+ERR_LEADER_NOT_AVAILABLE = 5
+
+
+def test_restarted_broker_not_caught_up_never_calls_a_topic_unknown(cluster):
+    # Found by the fault harness: right after a restart a broker answered
+    # Metadata from an empty image, "unknown topic", and librdkafka dropped
+    # the topic's partitions. Until it has caught up (here: never, the
+    # controller is paused) it says "leader not available" instead.
+    c = cluster(3, session_timeout_ms=SESSION_MS, lag_max_ms=LAG_MS)
+    c.create_topic("known", 3, 3, 2)
+    c[2].stop()
+    c[1].sigstop()  # the controller: broker 2 cannot catch up
+    try:
+        c[2].start(wait_unfenced=False, wait_leaders=False)
+        t0 = time.monotonic()
+        with c[2].conn(timeout_s=10) as k:
+            md = k.metadata(topics=["known"], version=7, allow_auto=False)
+        took = time.monotonic() - t0
+        (t,) = md["topics"]
+        assert t["error_code"] == ERR_LEADER_NOT_AVAILABLE, md
+        assert took < 5, f"the answer took {took:.1f} s"
+        with c[2].conn(timeout_s=10) as k:
+            off = k.list_offset("known", 0, -1)
+        assert off["error_code"] == ERR_NOT_LEADER_OR_FOLLOWER, off
+    finally:
+        c[1].sigcont()
+    c[2].wait_unfenced()
+    with c[2].conn(timeout_s=10) as k:
+        md = k.metadata(topics=["known"], version=7, allow_auto=False)
+    assert md["topics"][0]["error_code"] == 0, md
