@@ -215,8 +215,16 @@ class Broker:
         wait_leaders is False, every partition has a leader again (what a
         lone broker restarting must reach)."""
         assert not self.running(), "already running"
-        for attempt in range(1 if self.fixed_port else 3):
-            if self.port is None or attempt > 0:
+        # A cluster member keeps its port (the others know it): right after
+        # a kill -9 the kernel may still refuse it for a moment while the
+        # dead process's connections close, so it retries, bounded in time.
+        give_up = time.monotonic() + timeout_s
+        for attempt in range(200 if self.fixed_port else 3):
+            if self.fixed_port and attempt > 0:
+                if time.monotonic() >= give_up:
+                    break
+                time.sleep(0.05)
+            elif self.port is None or attempt > 0:
                 self.port = free_port()
             self._write_config()
             self.start_log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0

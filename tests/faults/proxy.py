@@ -305,8 +305,11 @@ class Flow:
             if item is _EOF:
                 queue.popleft()
                 self.done = True
-                if self.writer.can_write_eof():
-                    self.writer.write_eof()
+                try:
+                    if self.writer.can_write_eof():
+                        self.writer.write_eof()
+                except OSError:
+                    pass  # the other side is already gone (ENOTCONN): nothing to end
                 self.conn.flow_done()
                 return
             t_read, jitter, data = item
@@ -653,8 +656,11 @@ class ProxyServer:
     def _apply(self, pair):
         """Make every flow of the pair obey its current faults, now."""
         for flow in list(pair.flows):
-            flow.update_reading()
-            flow.pump()
+            try:
+                flow.update_reading()
+                flow.pump()
+            except OSError:
+                flow.conn.reset()  # a socket that broke meanwhile: as a peer would see it
 
     async def handle(self, line):
         try:
