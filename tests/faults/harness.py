@@ -213,7 +213,21 @@ class Run:
                  f"{count} more acks={acks} acknowledgements", interval_s=0.05, ctx=self.ctx)
 
     def ctx(self):
-        return self.c.ctx() + "\nnemesis: " + json.dumps(self.log[-12:])
+        return (self.c.ctx() + "\nnemesis: " + json.dumps(self.log[-12:]) + "\nviews:\n"
+                + self.views_text())
+
+    def views_text(self):
+        """Every live broker's view of the topic, one line per partition."""
+        out = []
+        for i in self.live():
+            try:
+                v = self.view(via=i)
+                out += [f"  via {i}: p{p} leader {e['leader_id']} epoch {e.get('leader_epoch')} "
+                        f"isr {sorted(e['isr_nodes'])} replicas {sorted(e['replica_nodes'])} "
+                        f"err {e.get('error_code')}" for p, e in sorted(v.items())]
+            except Exception as e:  # diagnostics only: say what failed
+                out.append(f"  via {i}: {type(e).__name__}: {e}")
+        return "\n".join(out)
 
     # ---- cluster state ------------------------------------------------------------------
     def live(self):
@@ -338,6 +352,7 @@ class Run:
                     proc.wait(timeout=10)
         wait_for(self.converged, converge_bound_s + 15, "convergence at the end",
                  interval_s=0.1, ctx=self.ctx)
+        self.note("converged at the end")
         hws = {p: self._hw(p) for p in range(self.partitions)}
         self._wait_replicas_hold(hws)
         self._wait_consumers_reach(hws)
