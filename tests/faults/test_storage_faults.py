@@ -41,7 +41,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 pytest.register_assert_rewrite("replogd")
 from replogd import (BUILD, REPLOG, Closed, Garbled, build_batch,  # noqa: E402
-                     describe_replicas, needs_broker, parse_batches, wait_for)
+                     describe_replicas, needs_broker, wait_for)
+from test_replication import check_acked as replication_check_acked  # noqa: E402
+from test_replication import read_log as replication_read_log  # noqa: E402
 
 pytest_plugins = ["replogd"]
 
@@ -142,33 +144,9 @@ def replicas_converged(c, topic, p, members):
     return end
 
 
-def read_log(b, topic, p, timeout_s=30.0):
-    """{offset: value} of every record below the HW of leader b (raw Fetch);
-    offsets must be contiguous from 0 and every CRC right."""
-    out, nxt, end = {}, 0, None
-    deadline = time.monotonic() + timeout_s
-    with b.conn() as k:
-        for _ in range(100_000):
-            r = k.fetch(topic, p, nxt, max_wait_ms=100)
-            assert r["error_code"] == 0, f"fetch {topic}-{p}@{nxt} from {b.name}: {r}" + b.ctx()
-            if end is None:
-                end = r["high_watermark"]
-            if nxt >= end:
-                break
-            for bt in parse_batches(r["records"] or b""):
-                if not bt["complete"]:
-                    break
-                assert bt["crc_ok"] and bt["records"] is not None, bt
-                for (o, _key, v, _h, _ts) in bt["records"]:
-                    if o < nxt:
-                        continue
-                    assert o == nxt, f"{topic}-{p}: offset {o} follows {nxt - 1}"
-                    if o >= end:
-                        break
-                    out[o] = v
-                    nxt = o + 1
-            assert time.monotonic() < deadline, f"read {nxt} of {end} records" + b.ctx()
-    return out
+def read_log(b, topic, p):
+    """{offset: value} of every record below the HW of leader b."""
+    return dict(replication_read_log(b, topic, p))
 
 
 def dump_records(path, *opts):
@@ -186,9 +164,8 @@ def dump_records(path, *opts):
 
 
 def check_acked(final, acked, what):
-    wrong = [(o, v, final.get(o)) for o, v in sorted(acked) if final.get(o) != v]
-    assert not wrong, (f"{len(wrong)} of {len(acked)} acknowledged {what} records are not at "
-                       f"their offset (offset, acked value, found): {wrong[:5]}")
+    """acked: [(offset, value)]; each must be at its offset in final."""
+    replication_check_acked(final, dict(acked), what)
 
 
 # ---- a producer whose every answer is exact ---------------------------------------------
