@@ -422,15 +422,15 @@ class CkLoad:
 
 
 class RawLoad(threading.Thread):
-    """One acks=all single-record request at a time, each value unique, to
-    the broker that broker 1 names leader; short timeouts; any error or
-    silence sends it back to broker 1 for the leader. Records each success
-    as (sent at, answered at, broker, offset, value)."""
+    """One single-record request at a time (acks=all unless told), each
+    value unique, to the broker that broker 1 names leader; short timeouts;
+    any error or silence sends it back to broker 1 for the leader. Records
+    each success as (sent at, answered at, broker, offset, value)."""
 
-    def __init__(self, c, topic, p, prefix=b"raw", limit_s=90.0, timeout_s=1.0):
+    def __init__(self, c, topic, p, prefix=b"raw", limit_s=90.0, timeout_s=1.0, acks=-1):
         super().__init__(daemon=True, name=f"raw-{topic}-{p}")
         self.c, self.topic, self.p, self.prefix = c, topic, p, prefix
-        self.limit_s, self.timeout_s = limit_s, timeout_s
+        self.limit_s, self.timeout_s, self.acks = limit_s, timeout_s, acks
         self.acked = []
         self.sent = []     # every value sent, in order
         self.errors = []   # (time, broker, error)
@@ -463,7 +463,8 @@ class RawLoad(threading.Thread):
             self.sent.append(v)
             t0 = time.monotonic()
             try:
-                r = produce_one(conn, self.topic, self.p, v, acks=-1, timeout_s=self.timeout_s)
+                r = produce_one(conn, self.topic, self.p, v, acks=self.acks,
+                                timeout_s=self.timeout_s)
             except NET_ERRORS as e:
                 self.errors.append((time.monotonic(), lid, type(e).__name__))
                 conn.close()

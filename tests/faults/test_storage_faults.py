@@ -32,7 +32,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -40,9 +39,10 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cluster"))
 
 pytest.register_assert_rewrite("replogd")
-from replogd import (BUILD, REPLOG, Closed, Garbled, build_batch,  # noqa: E402
+from replogd import (BUILD, REPLOG, Closed, Garbled,  # noqa: E402
                      describe_replicas, needs_broker, wait_for)
 from test_replication import check_acked as replication_check_acked  # noqa: E402
+from test_replication import RawLoad  # noqa: E402
 from test_replication import read_log as replication_read_log  # noqa: E402
 
 pytest_plugins = ["replogd"]
@@ -170,59 +170,12 @@ def check_acked(final, acked, what):
 
 # ---- a producer whose every answer is exact ---------------------------------------------
 
-class Producer(threading.Thread):
-    """Single-record produce requests, one at a time, each value sent once,
-    to the leader broker 1 names; any error or silence sends it back to
-    broker 1 for the leader. Records acks as (sent at, broker, offset,
-    value) and errors as (sent at, broker, error)."""
+class Producer(RawLoad):
+    """test_replication's producer with acks chosen, counting what it has
+    had acknowledged since a moment."""
 
     def __init__(self, c, topic, p, prefix, acks, limit_s=60.0, timeout_s=3.0):
-        super().__init__(daemon=True, name=f"produce-{prefix.decode()}")
-        self.c, self.topic, self.p, self.prefix = c, topic, p, prefix
-        self.acks, self.limit_s, self.timeout_s = acks, limit_s, timeout_s
-        self.acked, self.errors = [], []
-        self.halt = threading.Event()
-        self.crash = None
-
-    def run(self):
-        try:
-            self._run()
-        except Exception as e:  # reported by finish()
-            self.crash = e
-
-    def _run(self):
-        conn, lid = None, -1
-        deadline = time.monotonic() + self.limit_s
-        for i in range(10_000_000):
-            if self.halt.is_set() or time.monotonic() > deadline:
-                break
-            if conn is None:
-                try:
-                    lid = self.c.leader(self.topic, self.p)
-                    ok = lid > 0 and self.c[lid].running()
-                    conn = self.c[lid].conn(timeout_s=self.timeout_s) if ok else None
-                except NET_ERRORS + (AssertionError,):
-                    conn = None
-                if conn is None:
-                    self.halt.wait(0.02)
-                    continue
-            v = value_of(self.prefix, i)
-            t0 = time.monotonic()
-            try:
-                r = conn.produce(self.topic, self.p, build_batch([(None, v, [])]), acks=self.acks,
-                                 timeout_ms=int(self.timeout_s * 1000), timeout_s=self.timeout_s)
-            except NET_ERRORS as e:
-                self.errors.append((t0, lid, type(e).__name__))
-                conn.close()
-                conn = None
-                continue
-            if r["error_code"] == 0:
-                self.acked.append((t0, lid, r["base_offset"], v))
-            else:
-                self.errors.append((t0, lid, r["error_code"]))
-                conn.close()
-                conn = None
-                self.halt.wait(0.02)
+        super().__init__(c, topic, p, prefix, limit_s=limit_s, timeout_s=timeout_s, acks=acks)
 
     def acks_after(self, t):
         return sum(1 for a in list(self.acked) if a[0] > t)
@@ -240,7 +193,7 @@ class Producer(threading.Thread):
         self.join(15)
         assert not self.is_alive(), "the producer did not stop"
         assert self.crash is None, repr(self.crash)
-        out = [(o, v) for (_t, _b, o, v) in self.acked]
+        out = [(o, v) for (_t0, _t1, _b, o, v) in self.acked]
         if self.acks == -1:
             offsets = [o for o, _ in out]
             assert len(set(offsets)) == len(offsets), "two acknowledgements name one offset"
@@ -275,7 +228,7 @@ def test_fsync_eio_on_leader_crash_stops_it_and_loses_no_acked_write(cluster, tm
     on2 = [x for x in prod.errors if x[1] == 2]
     assert any(x[2] == ERR_KAFKA_STORAGE_ERROR for x in on2), \
         f"no KAFKA_STORAGE_ERROR from broker 2: {on2}" + c[2].ctx()
-    late = [a for a in prod.acked if a[1] == 2 and a[0] > t_fault + FAULT_SEEN_S]
+    late = [a for a in prod.acked if a[2] == 2 and a[0] > t_fault + FAULT_SEEN_S]
     assert not late, f"broker 2 acknowledged writes sent after its fsyncs failed: {late[:5]}"
 
     # The old leader, restarted with the disk fixed, rejoins the ISR.
@@ -355,7 +308,7 @@ def test_enospc_on_leader_acks1_errors_and_keeps_acked_writes(cluster, tmp_path)
     finally:
         acked = prod.finish()
     # After the fault, broker 2 answered errors, never acknowledgements.
-    late = [a for a in prod.acked if a[1] == 2 and a[0] > t_fault + FAULT_SEEN_S]
+    late = [a for a in prod.acked if a[2] == 2 and a[0] > t_fault + FAULT_SEEN_S]
     assert not late, f"broker 2 acknowledged acks=1 writes sent after its disk filled: {late[:5]}"
     # The request whose write failed (it may have been sent just before the
     # file changed) was answered with the storage error.
