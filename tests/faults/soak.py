@@ -20,7 +20,8 @@ from pathlib import Path
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--build", required=True, help="meson build dir with tests/faults/replogd-faults")
+    ap.add_argument("--build", required=True,
+                    help="meson build dir with tests/faults/replogd-faults")
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--run-minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=1000)

@@ -34,12 +34,16 @@ pytestmark = pytest.mark.skipif(not harness.faults_available(),
 def run(tmp_path):
     made = []
 
-    def make(seed, **kw):
+    def make(seed, warmup=50, **kw):
+        """A started run with its default workload, `warmup` acks=all
+        writes acknowledged."""
         r = harness.Run(tmp_path / f"seed{seed}", seed, **kw)
         for b in r.c:
             register(b)
         made.append(r)
         r.__enter__()
+        r.start_workload()
+        r.wait_acks(warmup)
         return r
 
     yield make
@@ -49,6 +53,12 @@ def run(tmp_path):
 
 def assert_clean(res):
     assert res.ok, "\n" + str(res)
+
+
+def target(r):
+    """A partition drawn from the seed, and its leader."""
+    p = r.rng.randrange(r.partitions)
+    return p, leader_of(r, p)
 
 
 def leader_of(r, p, not_in=()):
@@ -64,11 +74,8 @@ def replicas_of(r, p):
 def test_leader_hard_bounce_x5(run):
     """kill -9 of a partition's leader, five times, under load."""
     r = run(101)
-    r.start_workload()
-    r.wait_acks(50)
     for round_ in range(5):
-        p = r.rng.randrange(r.partitions)
-        lid = leader_of(r, p)
+        p, lid = target(r)
         t = time.monotonic()
         r.kill9(lid)
         leader_of(r, p, not_in=(lid,))
@@ -83,11 +90,8 @@ def test_leader_clean_bounce_x5(run):
     """SIGTERM of a partition's leader, five times: leadership moves before it
     exits (controlled shutdown), not after the session times out."""
     r = run(102)
-    r.start_workload()
-    r.wait_acks(50)
     for round_ in range(5):
-        p = r.rng.randrange(r.partitions)
-        lid = leader_of(r, p)
+        p, lid = target(r)
         t = time.monotonic()
         r.stop_clean(lid)
         exited = time.monotonic()
@@ -106,10 +110,7 @@ def test_follower_killed_rejoins_only_when_caught_up(run):
     """A follower killed under load comes back; it is listed in the ISR
     again only once it holds every write acknowledged while it was down."""
     r = run(103)
-    r.start_workload()
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     f = r.rng.choice([i for i in replicas_of(r, p) if i != lid])
     t = time.monotonic()
     r.kill9(f)
@@ -132,11 +133,8 @@ def test_both_followers_down(run):
     the quorum): acks=all is refused definitely, the HW stands still,
     acks=1 writes are either committed later or reported discarded."""
     r = run(104, n=4, controllers=[4], controller_only=(4,))
-    r.start_workload()
     r.start_producer("p-strict", "all", rate=50, retries=0)
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     followers = [i for i in replicas_of(r, p) if i != lid]
     t = time.monotonic()
     for f in followers:
@@ -160,10 +158,7 @@ def test_zombie_leader(run):
     """A leader paused past the session timeout is replaced; resumed, it
     acknowledges nothing in its old epoch."""
     r = run(105)
-    r.start_workload()
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     t = time.monotonic()
     r.pause(lid)
     leader_of(r, p, not_in=(lid,))
@@ -192,10 +187,7 @@ def test_slow_follower_leaves_isr_and_rejoins(run):
     ISR and rejoins once the link is fast again; the follower that keeps up
     is never dropped."""
     r = run(106)
-    r.start_workload()
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     slow, fast = [i for i in replicas_of(r, p) if i != lid]
     if r.rng.random() < 0.5:
         slow, fast = fast, slow
@@ -232,10 +224,7 @@ def test_leader_isolated_from_followers_and_controller(run, mode):
     but not from clients: it stops acknowledging once its lease lapses,
     another broker leads, and what it took alone is reported discarded."""
     r = run(107 if mode == "symmetric" else 108)
-    r.start_workload()
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     others = [s for s in r.nodes if s != str(lid)]
     t = time.monotonic()
     if mode == "symmetric":
@@ -255,8 +244,6 @@ def test_controller_isolated(run):
     """The active controller cut from every other broker (clients still
     reach it): a new controller takes over; nothing acknowledged is lost."""
     r = run(109)
-    r.start_workload()
-    r.wait_acks(50)
     ctl = r.c.active_controller()
     t = time.monotonic()
     r.isolate(ctl, from_=[s for s in r.nodes if s != str(ctl)])
@@ -272,11 +259,8 @@ def test_kip101_restart_then_immediate_leader_loss(run):
     """KIP-101 scenario 1: a follower restarts (its HW checkpoint stale) and,
     before it fetches anything, the leader dies. If it truncated to its own
     HW and was then elected, acknowledged writes would be lost."""
-    r = run(110)
-    r.start_workload()
-    r.wait_acks(100)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    r = run(110, warmup=100)
+    p, lid = target(r)
     f = r.rng.choice([i for i in replicas_of(r, p) if i != lid])
     t = time.monotonic()
     r.proxy.block(str(lid), str(f))  # the restarted follower hears nothing from the leader
@@ -296,10 +280,7 @@ def test_kip101_divergent_tails(run):
     leader comes back and must truncate by epoch (reporting what it drops),
     so the replicas end byte-identical."""
     r = run(111)
-    r.start_workload()
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     t = time.monotonic()
     for o in [s for s in r.nodes if s != str(lid)]:
         r.cut_one_way(lid, o)
@@ -329,11 +310,8 @@ def test_torn_tail_and_bit_flip(run):
     flipped in the middle: recovery cuts only the torn tail (reported), the
     corrupt middle is never skipped silently, and both end identical to the
     leader."""
-    r = run(112)
-    r.start_workload()
-    r.wait_acks(150)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    r = run(112, warmup=150)
+    p, lid = target(r)
     torn, flipped = [i for i in replicas_of(r, p) if i != lid]
     t = time.monotonic()
     r.kill9(torn)
@@ -372,10 +350,7 @@ def test_disk_fault(run, where, kind):
     is lost."""
     seed = {"leader": 113, "follower": 114}[where] * 10 + (kind == "enospc")
     r = run(seed)
-    r.start_workload()
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     victim = lid if where == "leader" else r.rng.choice(
         [i for i in replicas_of(r, p) if i != lid])
     t = time.monotonic()
@@ -399,11 +374,9 @@ def test_unclean_election(run, unclean):
     """Only an out-of-sync replica is left. With unclean election off the
     partition waits (offline) for an in-sync one; with it on, the laggard
     leads and every acknowledged write it lacks is reported discarded."""
-    r = run(115 + unclean, n=4, controllers=[4], controller_only=(4,), unclean=unclean)
-    r.start_workload()
-    r.wait_acks(30)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    r = run(115 + unclean, n=4, controllers=[4], controller_only=(4,), unclean=unclean,
+            warmup=30)
+    p, lid = target(r)
     lag, other = [i for i in replicas_of(r, p) if i != lid]
     t = time.monotonic()
     r.proxy.block(str(lid), str(lag))  # the laggard gets nothing more
@@ -435,10 +408,7 @@ def test_last_replica_standing_kip966(run):
     acknowledged alone... which, under strict min ISR, is nothing: every
     acknowledged write is still there."""
     r = run(117, n=4, controllers=[4], controller_only=(4,))
-    r.start_workload()
-    r.wait_acks(50)
-    p = r.rng.randrange(r.partitions)
-    lid = leader_of(r, p)
+    p, lid = target(r)
     a, b = [i for i in replicas_of(r, p) if i != lid]
     t = time.monotonic()
     r.stop_clean(a)
@@ -457,8 +427,6 @@ def test_last_replica_standing_kip966(run):
 @pytest.mark.parametrize("seed", harness.env_seeds([201, 202]))
 def test_random_faults(run, seed):
     """One fault after another, kinds and targets drawn from the seed."""
-    r = run(seed)
-    r.start_workload()
-    r.wait_acks(30)
+    r = run(seed, warmup=30)
     harness.random_faults(r, 40)
     assert_clean(r.finish())
