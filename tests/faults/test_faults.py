@@ -430,3 +430,11 @@ def test_random_faults(run, seed):
     r = run(seed, warmup=30)
     harness.random_faults(r, 40)
     assert_clean(r.finish())
+
+
+def test_random_faults_five_brokers(run):
+    """The random mix on five brokers (three of them controller voters),
+    so partitions' replicas and the quorum's voters differ."""
+    r = run(301, n=5, warmup=30)
+    harness.random_faults(r, 30)
+    assert_clean(r.finish())
