@@ -146,7 +146,8 @@ static void fetcher_log_discard(const struct partition *p, const struct plog_tru
 /* Cut p's log at `offset` (kept in discarded/); then fetch. */
 static void fetcher_truncate(struct fetcher *f, struct partition *p, int64_t offset)
 {
-	if (offset < plog_end_offset(p->pt_log)) {
+	/* At the end too: that drops an epoch begun there and never written. */
+	if (offset <= plog_end_offset(p->pt_log)) {
 		if (!plog_io_idle(p->pt_log))
 			return; /* an append still in flight: the next kick tries again */
 		char detail[DISCARD_TEXT_MAX];
@@ -409,6 +410,7 @@ static void fetcher_partition_data(struct fetcher *f, struct partition *p,
 				p->pt_fetch_state = PFS_TRUNCATE;
 				p->pt_truncate_query = -1;
 			}
+			fetcher_backoff(f); /* not at once again, whatever it was */
 			return;
 		}
 	}

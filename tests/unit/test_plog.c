@@ -635,6 +635,38 @@ static void test_truncate_preserving(void **state)
 	fx_done(&f);
 }
 
+/* A replica led an epoch for a moment and wrote nothing in it, then
+ * follows a leader whose batches from there carry an older epoch (found by
+ * the fault harness: the follower refused them forever). Truncating to
+ * its own end drops the empty epoch, so they append. */
+static void test_truncate_at_end_drops_an_empty_epoch(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, "plog-empty-epoch");
+	fx_open(&f, NULL);
+	fx_fill(&f, 3, 2, 30, 1);
+	int64_t end = plog_end_offset(f.log);
+	assert_int_equal(plog_begin_epoch(f.log, 3), 0);
+	assert_int_equal(epoch_cache_latest(plog_epochs(f.log)), 3);
+	uint8_t buf[2048];
+	size_t len = lt_build(buf, sizeof(buf), 2, 30, f.ts, &f.seed, BATCH_CODEC_NONE);
+	batch_set_base_offset(buf, end);
+	batch_set_leader_epoch(buf, 2);
+	assert_int_equal(lt_append(f.log, &f.m, buf, len, -1, 0), RL_EORDER);
+	struct plog_truncation t;
+	assert_int_equal(plog_truncate(f.log, end, NULL, NULL, &t), 0);
+	assert_int_equal(t.pt_new_end, end);
+	assert_int_equal(t.pt_batches, 0);
+	assert_int_equal(epoch_cache_latest(plog_epochs(f.log)), 1);
+	assert_int_equal(lt_append(f.log, &f.m, buf, len, -1, 0), 0);
+	assert_int_equal(epoch_cache_latest(plog_epochs(f.log)), 2);
+	/* An epoch that holds batches is not touched by a cut at the end. */
+	assert_int_equal(plog_truncate(f.log, plog_end_offset(f.log), NULL, NULL, &t), 0);
+	assert_int_equal(epoch_cache_latest(plog_epochs(f.log)), 2);
+	fx_done(&f);
+}
+
 static void test_roll_by_size_and_age(void **state)
 {
 	(void)state;
@@ -1106,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_retention_by_time_and_size),
 		cmocka_unit_test(test_bad_input_refused),
 		cmocka_unit_test(test_replica_appends_and_epochs),
+		cmocka_unit_test(test_truncate_at_end_drops_an_empty_epoch),
 		cmocka_unit_test(test_hw_checkpoint),
 		cmocka_unit_test(test_read_bounds),
 		cmocka_unit_test(test_flush_policies),
