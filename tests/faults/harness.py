@@ -39,7 +39,10 @@ sys.path.insert(0, str(HERE))
 import checker  # noqa: E402
 import logstate  # noqa: E402
 import proxy as proxymod  # noqa: E402
-from replogd import BUILD, HOST, REPLOG, Cluster, describe_quorum, wait_for  # noqa: E402
+from replogd import (BUILD, HOST, REPLOG, Closed, Cluster, Garbled,  # noqa: E402
+                     describe_quorum, describe_replicas, wait_for)
+
+NET_ERRORS = (OSError, ConnectionError, TimeoutError, Closed, Garbled, AssertionError)
 
 FAULTY = BUILD / "tests" / "faults" / "replogd-faults"
 PY = "/usr/bin/python3"
@@ -102,6 +105,9 @@ class Run:
         self.rate = rate
         self.clients = {}  # name -> Popen
         self.client_files = {}
+        self.acks_of = {}  # producer name -> "all" | "1"
+        self._read = {}  # client name -> (bytes read, events)
+        self.faulted = False  # a fault since the last heal
         self.stop_file = self.root / "producers.stop"
         self.consumers_stop_file = self.root / "consumers.stop"
         self.recoveries = []
@@ -136,21 +142,28 @@ class Run:
 
     # ---- life cycle ---------------------------------------------------------------------
     def __enter__(self):
-        self.proxy.start()
-        self.c.start()
-        self.c.create_topic(self.topic, self.partitions, self.rf, self.min_isr,
-                            unclean_leader_election_enable=str(self.unclean).lower())
-        for p in range(self.partitions):
-            self.c.wait_leader(self.topic, p)
+        try:
+            self.proxy.start()
+            self.c.start()
+            self.c.create_topic(self.topic, self.partitions, self.rf, self.min_isr,
+                                unclean_leader_election_enable=str(self.unclean).lower())
+            for p in range(self.partitions):
+                self.c.wait_leader(self.topic, p)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
-        for name, proc in self.clients.items():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
-        self.c.cleanup()
-        self.proxy.stop()
+        try:
+            for name, proc in self.clients.items():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=10)
+            self.c.cleanup()
+        finally:
+            if self.proxy.running():
+                self.proxy.stop()
         return False
 
     @property
@@ -164,6 +177,16 @@ class Run:
     def note(self, what):
         self.log.append((round(time.monotonic(), 3), what))
 
+    def fault(self, what):
+        self.faulted = True
+        self.note(what)
+
+    def write_faults(self, i, text):
+        """Replace broker i's fault file at once (the hook re-reads it)."""
+        tmp = self.fault_file(i).with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.fault_file(i))
+
     # ---- clients ------------------------------------------------------------------------
     def _client(self, name, args):
         out = self.root / f"{name}.history.jsonl"
@@ -174,6 +197,7 @@ class Run:
         errf.close()
 
     def start_producer(self, name, acks="all", rate=None, retries=5):
+        self.acks_of[name] = acks
         self._client(name, ["produce", self.bootstrap, self.topic, str(self.partitions), acks,
                             name, str(self.root / f"{name}.history.jsonl"),
                             str(self.stop_file), str(rate or self.rate), str(retries)])
@@ -189,22 +213,39 @@ class Run:
         self.start_producer("p-one", "1")
         self.start_consumer("c1")
 
+    def events_of(self, name):
+        """The events client `name` has written so far, read incrementally
+        (polls call this often; the files grow to 100k lines in a soak)."""
+        path = self.client_files[name]
+        pos, evs = self._read.get(name, (0, []))
+        if path.exists():
+            with open(path, "rb") as f:
+                f.seek(pos)
+                data = f.read()
+            end = data.rfind(b"\n") + 1  # a line still being written waits
+            for line in data[:end].splitlines():
+                try:
+                    evs.append(json.loads(line))
+                except ValueError:
+                    pass  # cut short by a kill, then continued: skip it
+            pos += end
+        self._read[name] = (pos, evs)
+        return evs
+
     def history(self):
         out = []
-        for name, path in self.client_files.items():
-            if not path.exists():
-                continue
-            for line in path.read_text(errors="replace").splitlines():
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass  # a client killed mid-line
+        for name in self.client_files:
+            out += self.events_of(name)
         out.sort(key=lambda e: e["t"])
         return out
 
     def acked(self, acks=None):
-        return [e for e in self.history() if e["type"] == "ok"
-                and (acks is None or e["proc"] == ("p-all" if acks == "all" else "p-one"))]
+        """ok events: of every producer, or those writing with acks=`acks`."""
+        out = []
+        for name in self.client_files:
+            if name.startswith("p") and (acks is None or self.acks_of[name] == acks):
+                out += [e for e in self.events_of(name) if e["type"] == "ok"]
+        return out
 
     def wait_acks(self, count, timeout_s=30.0, acks="all"):
         """Wait until at least `count` more writes are acknowledged."""
@@ -227,6 +268,24 @@ class Run:
                         f"err {e.get('error_code')}" for p, e in sorted(v.items())]
             except Exception as e:  # diagnostics only: say what failed
                 out.append(f"  via {i}: {type(e).__name__}: {e}")
+        for i in self.live():
+            try:
+                for (t, p), d in sorted(describe_replicas(self.c[i], self.topic).items()):
+                    fol = " ".join(f"{f['replica_id']}:leo {f['log_end_offset']} caught up "
+                                   f"{f['caught_up_ms_ago']} ms ago" for f in d["followers"])
+                    out.append(f"  broker {i} p{p}: {d['role']} leader {d['leader_id']} epoch "
+                               f"{d['leader_epoch']}/{d['partition_epoch']} leo "
+                               f"{d['log_end_offset']} hw {d['high_watermark']} isr {d['isr']} "
+                               f"{fol}")
+            except Exception as e:  # diagnostics only
+                out.append(f"  broker {i}: {type(e).__name__}: {e}")
+        try:
+            st = self.proxy.stats()
+            out.append("  proxy: " + " ".join(
+                f"{a}>{b}:{v['open']}open/{v['bytes_fwd']}f/{v['bytes_rev']}r"
+                for (a, b), v in sorted(st.items()) if a != "c"))
+        except Exception as e:  # diagnostics only
+            out.append(f"  proxy: {type(e).__name__}: {e}")
         return "\n".join(out)
 
     # ---- cluster state ------------------------------------------------------------------
@@ -251,7 +310,7 @@ class Run:
                     continue
                 try:
                     views.append(describe_quorum(self.c[i], timeout_s=2.0))
-                except (OSError, ConnectionError, TimeoutError, AssertionError):
+                except NET_ERRORS:
                     return None
             ids = {v["leader_id"] for v in views}
             if len(ids) != 1 or next(iter(ids)) in (-1, ctl):
@@ -261,38 +320,49 @@ class Run:
                               for v in views) else None
         return wait_for(agreed, timeout_s, f"a controller other than {ctl}", ctx=self.ctx)
 
+    def replicas(self, p):
+        return list(self.view().get(p, {}).get("replica_nodes", []))
+
     def leader(self, p, via=None):
         return self.view(via).get(p, {}).get("leader_id", -1)
 
     def converged(self):
-        """Every partition led by a live broker that says so itself, and its
-        ISR holds every replica."""
+        """Every live broker sees the same thing (an isolated or resumed one
+        may still hold an old picture): each partition led by a live broker
+        in one leader epoch, its ISR holding every replica."""
         try:
-            v = self.view()
-            for p in range(self.partitions):
-                e = v.get(p)
-                if not e or e["leader_id"] not in self.live():
+            seen = None
+            for i in self.live():
+                v = self.view(via=i)
+                now = []
+                for p in range(self.partitions):
+                    e = v.get(p)
+                    if not e or e["leader_id"] not in self.live():
+                        return False
+                    if sorted(e["isr_nodes"]) != sorted(e["replica_nodes"]):
+                        return False
+                    now.append((e["leader_id"], e.get("leader_epoch")))
+                if seen is not None and now != seen:
                     return False
-                if sorted(e["isr_nodes"]) != sorted(e["replica_nodes"]):
-                    return False
-                if self.leader(p, via=e["leader_id"]) != e["leader_id"]:
-                    return False
-            return True
-        except (OSError, AssertionError, ConnectionError):
+                seen = now
+            return seen is not None
+        except NET_ERRORS:
             return False
 
     def heal(self, fault_name, t_fault):
         """Clear every network and disk fault, resume paused brokers,
-        restart stopped ones; then wait for convergence and record it."""
+        restart stopped ones; then wait for convergence and record it. The
+        time to recover counts from the heal, restarts included."""
         self.proxy.heal()
+        healed = time.monotonic()
         for i, b in self.c.brokers.items():
-            self.fault_file(i).write_text("")
+            self.write_faults(i, "")
             if b.running() and b.paused:
                 b.sigcont()
         for i, b in self.c.brokers.items():
             if not b.running():
                 b.start(wait_unfenced=False, wait_leaders=False)
-        healed = time.monotonic()
+        self.faulted = False
         self.note(f"healed {fault_name}")
         conv = None
         try:
@@ -313,34 +383,33 @@ class Run:
         others = from_ if from_ is not None else [s for s in self.nodes + ["c"] if s != str(i)]
         for o in others:
             self.proxy.partition(str(i), o)
-        self.note(f"isolate {i} from {others}")
+        self.fault(f"isolate {i} from {others}")
 
     def cut_one_way(self, a, b):
         self.proxy.block(str(a), str(b))
-        self.note(f"block {a}->{b}")
+        self.fault(f"block {a}->{b}")
 
     def disk_fault(self, i, kind, path_part=""):
-        self.fault_file(i).write_text(f"{kind} {path_part}".strip() + "\n")
-        self.note(f"disk {kind} on {i} {path_part}")
+        self.write_faults(i, f"{kind} {path_part}".strip() + "\n")
+        self.fault(f"disk {kind} on {i} {path_part}")
 
     def kill9(self, i):
         self.c[i].kill9()
-        self.note(f"kill -9 {i}")
+        self.fault(f"kill -9 {i}")
 
     def pause(self, i):
         self.c[i].sigstop()
-        self.note(f"SIGSTOP {i}")
+        self.fault(f"SIGSTOP {i}")
 
     def stop_clean(self, i):
         self.c[i].stop()
-        self.note(f"SIGTERM {i}")
+        self.fault(f"SIGTERM {i}")
 
     # ---- the end ------------------------------------------------------------------------
     def finish(self, converge_bound_s=CONVERGE_BOUND_S, allow_loss_reported=False):
         """Heal, stop producers, drain the consumer, collect, check. Returns
         the checker's result (the caller asserts .ok)."""
-        if not self.recoveries or self.recoveries[-1]["healed_at"] < (self.log[-1][0]
-                                                                      if self.log else 0):
+        if self.faulted:
             self.heal("final", time.monotonic())
         self.stop_file.touch()
         for name, proc in self.clients.items():
@@ -373,11 +442,16 @@ class Run:
         return res
 
     def _hw(self, p):
-        lid = self.leader(p)
-
+        """The HW partition p's leader reports now."""
         def read():
-            with self.c[lid].conn() as k:
-                r = k.fetch(self.topic, p, 0, max_wait_ms=0, partition_max_bytes=1)
+            try:
+                lid = self.leader(p)
+                if lid not in self.live():
+                    return None
+                with self.c[lid].conn() as k:
+                    r = k.fetch(self.topic, p, 0, max_wait_ms=0, partition_max_bytes=1)
+            except NET_ERRORS:
+                return None
             return r["high_watermark"] if r["error_code"] == 0 else None
         return wait_for(read, 20, f"the HW of {self.topic}-{p}", ctx=self.ctx)
 
@@ -400,11 +474,10 @@ class Run:
         consumers = [n for n in self.clients if n.startswith("c")]
 
         def reached():
-            h = self.history()
             for n in consumers:
                 last = {}
-                for e in h:
-                    if e["proc"] == n and e["type"] == "read":
+                for e in self.events_of(n):
+                    if e["type"] == "read":
                         last[e["partition"]] = max(last.get(e["partition"], -1), e["offset"])
                 for p, hw in hws.items():
                     if hw > 0 and last.get(p, -1) < hw - 1:
@@ -446,30 +519,52 @@ def env_seeds(default):
 
 # ---- a random mix of faults (CI seeds and the soak) -------------------------------------------
 
-FAULT_KINDS = ["kill9-leader", "kill9-any", "clean-bounce", "pause-leader", "isolate-leader",
-               "one-way-leader", "isolate-controller", "slow-follower", "delay-links",
-               "enospc", "eio-fsync"]
+FAULT_KINDS = ["kill9-leader", "kill9-any", "clean-bounce", "pause-leader", "pause-follower",
+               "isolate-leader", "isolate-any", "one-way-leader", "isolate-controller",
+               "slow-follower", "delay-links", "enospc", "eio-fsync"]
+
+
+def _pick(seq, x):
+    """The element of seq that x in [0, 1) names: the draw is the seed's,
+    whatever the list holds at the time."""
+    seq = list(seq)
+    return seq[min(int(x * len(seq)), len(seq) - 1)]
 
 
 def inject_one(r, kind):
-    """Start one fault of `kind` (choices from r.rng); returns its name."""
+    """Start one fault of `kind`; returns its name. Every fault draws the
+    same numbers from r.rng in the same order, so a seed replays the same
+    schedule of kinds and draws (what they land on can differ only when
+    the cluster's state at that moment does)."""
     rng = r.rng
     p = rng.randrange(r.partitions)
+    x, y = rng.random(), rng.random()
+    ms = rng.choice([50, 200, 1000])
+    bps = rng.choice([300, 2000, 20000])
+    live = r.live()
     lid = r.leader(p)
-    if lid not in r.live():
-        lid = rng.choice(r.live())
+    if lid not in live:
+        lid = _pick(live, x)
     others = [s for s in r.nodes if s != str(lid)]
+    followers = [i for i in r.replicas(p) if i != lid and i in live] or [
+        i for i in live if i != lid]
     if kind == "kill9-leader":
         r.kill9(lid)
     elif kind == "kill9-any":
-        lid = rng.choice(r.live())
+        lid = _pick(live, x)
         r.kill9(lid)
     elif kind == "clean-bounce":
         r.stop_clean(lid)
     elif kind == "pause-leader":
         r.pause(lid)
+    elif kind == "pause-follower":
+        lid = _pick(followers, y)
+        r.pause(lid)
     elif kind == "isolate-leader":
         r.isolate(lid, from_=others)
+    elif kind == "isolate-any":
+        lid = _pick(live, x)
+        r.isolate(lid)  # from every node, clients included
     elif kind == "one-way-leader":
         for o in others:
             r.cut_one_way(lid, o)
@@ -477,15 +572,15 @@ def inject_one(r, kind):
         lid = r.c.active_controller()
         r.isolate(lid, from_=[s for s in r.nodes if s != str(lid)])
     elif kind == "slow-follower":
-        f = rng.choice([i for i in r.data_brokers if i != lid])
-        r.proxy.rate(str(lid), str(f), rng.choice([300, 2000, 20000]))
-        r.note(f"rate {lid}->{f}")
+        f = _pick(followers, y)
+        r.proxy.rate(str(lid), str(f), bps)
+        r.fault(f"rate {lid}->{f} {bps} B/s")
     elif kind == "delay-links":
-        a, b = rng.sample(r.nodes, 2)
-        ms = rng.choice([50, 200, 1000])
+        a = _pick(r.nodes, x)
+        b = _pick([n for n in r.nodes if n != a], y)
         r.proxy.delay(a, b, ms, jitter_ms=ms // 2)
         r.proxy.delay(b, a, ms, jitter_ms=ms // 2)
-        r.note(f"delay {a}<->{b} {ms} ms")
+        r.fault(f"delay {a}<->{b} {ms} ms")
     elif kind in ("enospc", "eio-fsync"):
         r.disk_fault(lid, kind, f"/{r.topic}-{p}/")
     return f"{kind} on {lid}"
@@ -502,7 +597,7 @@ def random_faults(r, duration_s, kinds=FAULT_KINDS):
         t = time.monotonic()
         name = inject_one(r, kind)
         hold = r.rng.uniform(1.0, 5.0)
-        if kind == "pause-leader":
+        if kind.startswith("pause-"):
             hold = max(hold, r.session_s * 1.5)
         end = time.monotonic() + hold
         while time.monotonic() < end:

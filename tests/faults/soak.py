@@ -12,6 +12,7 @@ Prints each run's report as it ends and a summary at the end (also to
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -29,6 +30,9 @@ def main():
     ap.add_argument("--out", help="write the summary (markdown) here")
     ap.add_argument("--keep", help="keep each run's directory under here")
     a = ap.parse_args()
+    # A SIGTERM ends the soak like ^C: the current run's brokers, proxy and
+    # clients are stopped on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     os.environ["REPLOG_BUILD_ROOT"] = str(Path(a.build).resolve())
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import harness  # after REPLOG_BUILD_ROOT: it finds the binaries through it
@@ -72,9 +76,9 @@ def main():
 
 
 def summarize(rows, took, a):
-    tot = {"operations": 0, "lost": 0, "discarded_reported": 0, "duplicates": 0, "faults": 0}
+    tot = {"operations": 0, "lost": 0, "discarded_reported": 0, "duplicates": 0}
     ack_all = ack_one = 0
-    rec = []
+    kinds = {}  # fault kind -> [count, converged, sum of seconds, max seconds]
     for _, _, _, rep, _ in rows:
         for k in tot:
             v = rep.get(k, 0)
@@ -82,7 +86,16 @@ def summarize(rows, took, a):
         ack = rep.get("acknowledged", {})
         ack_all += ack.get("all", 0)
         ack_one += ack.get("1", 0)
-        rec += rep.get("recovery_times", [])
+        for name, s in rep.get("recovery", {}).items():
+            kind = name.split(" on ")[0]
+            if kind == "final":
+                continue
+            k = kinds.setdefault(kind, [0, 0, 0.0, 0.0])
+            k[0] += s.get("count", 0)
+            k[1] += s.get("converged", 0)
+            if s.get("mean_s") is not None:
+                k[2] += s["mean_s"] * s.get("converged", 0)
+                k[3] = max(k[3], s.get("max_s") or 0.0)
     lines = [f"Soak: {len(rows)} runs, {took / 60:.1f} min, {a.n} brokers, seeds {a.seed}.."
              f"{a.seed + len(rows) - 1}, {sum(1 for r in rows if not r[2])} failed.", "",
              "| seed | s | ok | operations | acks=all | acks=1 | lost | discarded+reported "
@@ -95,7 +108,14 @@ def summarize(rows, took, a):
                      f"| {err or ''} |")
     lines += ["", f"Totals: operations {tot['operations']}, acknowledged acks=all {ack_all}, "
               f"acks=1 {ack_one}, lost {tot['lost']}, discarded and reported "
-              f"{tot['discarded_reported']}, duplicates {tot['duplicates']}."]
+              f"{tot['discarded_reported']}, duplicates {tot['duplicates']}, faults "
+              f"{sum(k[0] for k in kinds.values())}.", "",
+              "Time from heal to convergence (every broker agreeing on each partition's "
+              "leader and epoch, full ISR), by fault:", "",
+              "| fault | count | converged | mean s | max s |", "|---|---|---|---|---|"]
+    for kind, (n, conv, total, mx) in sorted(kinds.items()):
+        mean = f"{total / conv:.2f}" if conv else "-"
+        lines.append(f"| {kind} | {n} | {conv} | {mean} | {mx:.2f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -94,13 +94,14 @@ def test_leader_clean_bounce_x5(run):
         p, lid = target(r)
         t = time.monotonic()
         r.stop_clean(lid)
-        exited = time.monotonic()
-        # Moved before exit: another broker already leads, well inside the
-        # session timeout (an expiry would take at least that long).
-        new = leader_of(r, p, not_in=(lid,))
-        assert time.monotonic() - exited < r.session_s, \
-            f"round {round_}: leadership of {p} moved only after the session expired"
-        assert new != lid
+        # Moved before exit: the stopping broker applied the record that took
+        # the leadership away (a handoff) before it stopped; after an expiry
+        # it would have stopped still leading.
+        b = r.c[lid]
+        gave_up = [e for e in b.events("became_follower", since_start=True)
+                   if e.get("topic") == r.topic and int(e.get("partition", -1)) == p]
+        assert gave_up, f"round {round_}: broker {lid} exited still leading {p}" + b.ctx()
+        leader_of(r, p, not_in=(lid,))
         r.wait_acks(20)
         r.heal(f"clean bounce of leader {lid}", t)
     assert_clean(r.finish())
@@ -119,11 +120,19 @@ def test_follower_killed_rejoins_only_when_caught_up(run):
     acked_while_down = [e for e in r.acked("all") if e["partition"] == p]
     need = max(e["offset"] for e in acked_while_down)
     r.c[f].start(wait_unfenced=False, wait_leaders=False)
-    wait_for(lambda: f in r.view()[p]["isr_nodes"], 30, f"{f} back in the ISR of {p}",
+    # As the leader sees it; freeze the follower the moment it is listed,
+    # so what its files hold is what it held when it was added.
+    wait_for(lambda: f in r.view(via=lid)[p]["isr_nodes"], 30, f"{f} back in the ISR of {p}",
              interval_s=0.02, ctx=r.ctx)
-    st = logstate.read_partition(r.c[f].data_dir / f"{r.topic}-{p}")
-    end = st["batches"][-1]["last_offset"] if st["batches"] else -1
-    assert end >= need, f"broker {f} listed in the ISR holding up to {end}, acked {need}"
+    r.pause(f)
+    try:
+        hw = r._hw(p)
+        st = logstate.read_partition(r.c[f].data_dir / f"{r.topic}-{p}")
+    finally:
+        r.c[f].sigcont()
+    end = st["batches"][-1]["last_offset"] + 1 if st["batches"] else 0
+    assert end >= hw and end > need, \
+        f"broker {f} listed in the ISR holding [0, {end}), the HW is {hw}, acked {need}"
     r.heal(f"kill9 follower {f}", t)
     assert_clean(r.finish())
 
@@ -147,7 +156,8 @@ def test_both_followers_down(run):
     hw0 = r._hw(p)
     r.wait_acks(40, acks="1")
     assert r._hw(p) == hw0, "the HW moved with one replica in sync"
-    acked_all_during = [e for e in r.acked("all") if e["t"] > t + 1.0 and e["partition"] == p]
+    acked_all_during = [e for e in r.acked("all")  # p-all and p-strict
+                        if e["t"] > t + 1.0 and e["partition"] == p]
     assert not acked_all_during, f"acks=all acknowledged with both followers down: " \
                                  f"{acked_all_during[:3]}"
     r.heal("both followers down", t)
@@ -160,10 +170,14 @@ def test_zombie_leader(run):
     r = run(105)
     p, lid = target(r)
     t = time.monotonic()
+    sent0 = r.proxy.stats()[("c", str(lid))]["bytes_fwd"]
     r.pause(lid)
     leader_of(r, p, not_in=(lid,))
-    wait_for(lambda: time.monotonic() - t > r.session_s * 1.5, 10, "past the session")
     r.wait_acks(20)
+    # Clients kept sending to it while it was frozen (requests wait in its
+    # socket): resumed, it must answer them without acknowledging.
+    queued = r.proxy.stats()[("c", str(lid))]["bytes_fwd"] - sent0
+    assert queued > 0, "no client request reached the paused leader"
     r.c[lid].sigcont()
     resumed = time.monotonic()
     r.note(f"SIGCONT {lid}")
@@ -173,8 +187,6 @@ def test_zombie_leader(run):
     assert_clean(res)
     # Every acks=1 acknowledgement after the resume must have survived:
     # the zombie's lease had lapsed, so it refused what was queued for it.
-    late_discarded = [v for v in res.violations if v.get("kind") == "lost"]
-    assert not late_discarded
     after = {e["id"] for e in r.acked("1") if e["t"] > resumed}
     assert not after & set(res.report.get("discarded_ids", [])), \
         "the zombie acknowledged an acks=1 write in its old epoch"
@@ -194,10 +206,10 @@ def test_slow_follower_leaves_isr_and_rejoins(run):
     seen = []
     t = time.monotonic()
     r.proxy.rate(str(lid), str(slow), 300)
-    r.note(f"rate {lid}->{slow} 300 B/s")
+    r.fault(f"rate {lid}->{slow} 300 B/s")
 
     def dropped():
-        isr = r.view()[p]["isr_nodes"]
+        isr = r.view(via=lid)[p]["isr_nodes"]
         seen.append(sorted(isr))
         return slow not in isr
     wait_for(dropped, 30, f"slow follower {slow} leaving the ISR", interval_s=0.1, ctx=r.ctx)
@@ -205,16 +217,18 @@ def test_slow_follower_leaves_isr_and_rejoins(run):
     r.note(f"clear {lid}->{slow}")
 
     def back():
-        isr = r.view()[p]["isr_nodes"]
+        isr = r.view(via=lid)[p]["isr_nodes"]
         seen.append(sorted(isr))
         return slow in isr
     wait_for(back, 30, f"slow follower {slow} back in the ISR", interval_s=0.1, ctx=r.ctx)
     r.heal(f"slow follower {slow}", t)
     assert all(fast in s for s in seen), f"follower {fast}, which kept up, was dropped: {seen}"
-    assert all(fast in [int(x) for x in e.get("isr", "").split(",") if x]
-               for b in r.c for e in b.events("isr_changed")
-               if e.get("topic") == r.topic and int(e.get("partition", -1)) == p
-               and e.get("isr")), "an isr_changed event left out the follower that kept up"
+    changes = [[int(x) for x in e["isr"].split(",") if x] for b in r.c
+               for e in b.events("isr_changed")
+               if e.get("topic") == r.topic and int(e.get("partition", -1)) == p and "isr" in e]
+    assert any(slow not in isr for isr in changes), f"no ISR change dropped {slow}: {changes}"
+    assert all(fast in isr for isr in changes), \
+        f"an ISR change left out {fast}, the follower that kept up: {changes}"
     assert_clean(r.finish())
 
 
@@ -235,9 +249,16 @@ def test_leader_isolated_from_followers_and_controller(run, mode):
     new = wait_for(lambda: next((x for x in [r.leader(p, via=i) for i in r.live()
                                              if i != lid] if x not in (-1, lid)), None),
                    30, f"a new leader of {p} elected without {lid}", interval_s=0.1, ctx=r.ctx)
+    t_new = time.monotonic()
     r.wait_acks(30)
     r.heal(f"leader {lid} isolated ({mode}), {new} took over", t)
-    assert_clean(r.finish())
+    res = r.finish()
+    assert_clean(res)
+    # Its lease lapsed before anyone else was elected: from then on it
+    # acknowledged nothing (an acks=1 write it took would be discarded).
+    late = {e["id"] for e in r.acked("1") if e["partition"] == p and e["t"] > t_new + 0.5}
+    assert not late & set(res.report.get("discarded_ids", [])), \
+        f"broker {lid} acknowledged writes after {new} was elected"
 
 
 def test_controller_isolated(run):
@@ -264,7 +285,7 @@ def test_kip101_restart_then_immediate_leader_loss(run):
     f = r.rng.choice([i for i in replicas_of(r, p) if i != lid])
     t = time.monotonic()
     r.proxy.block(str(lid), str(f))  # the restarted follower hears nothing from the leader
-    r.note(f"block {lid}->{f}")
+    r.fault(f"block {lid}->{f}")
     r.kill9(f)
     r.c[f].start(wait_unfenced=False, wait_leaders=False)
     r.kill9(lid)
@@ -294,8 +315,10 @@ def test_kip101_divergent_tails(run):
     res = r.finish()
     assert_clean(res)
     st = logstate.read_partition(r.c[lid].data_dir / f"{r.topic}-{p}")
-    assert st["discarded"], f"broker {lid} kept no record of its divergent tail"
-    assert res.report["discarded_reported"] >= 5
+    dropped = [rec for d in st["discarded"] if d["reason"] == "truncated"
+               for b in d["batches"] for rec in (b["records"] or [])]
+    assert len(dropped) >= 5, f"broker {lid} kept {len(dropped)} records of its divergent " \
+                              f"tail: {st['discarded']}"
 
 
 # ---- storage faults ------------------------------------------------------------------------
@@ -319,15 +342,20 @@ def test_torn_tail_and_bit_flip(run):
     size = seg.stat().st_size
     with open(seg, "r+b") as fh:
         fh.truncate(size - 7)
-    r.note(f"tore 7 bytes off {seg.name} of {torn}")
+    r.fault(f"tore 7 bytes off {seg.name} of {torn}")
     r.c[torn].start(wait_unfenced=False, wait_leaders=False)
     r.kill9(flipped)
     seg = _segments(r, flipped, p)[0]
     data = bytearray(seg.read_bytes())
-    at = len(data) // 2
+    # A batch in the first half drawn from the seed, and a byte its CRC
+    # covers (from the attributes on, position 21 of the batch).
+    batches, _, _ = logstate.scan_batches(bytes(data), seg.name)
+    assert len(batches) >= 4, f"only {len(batches)} batches on {flipped}"
+    bt = batches[r.rng.randrange(len(batches) // 2)]
+    at = bt["position"] + 21 + r.rng.randrange(len(bt["raw"]) - 21)
     data[at] ^= 0x10
     seg.write_bytes(bytes(data))
-    r.note(f"flipped a bit at {at} of {seg.name} of {flipped}")
+    r.fault(f"flipped a bit at {at} of {seg.name} of {flipped}")
     r.c[flipped].start(wait_unfenced=False, wait_leaders=False)
     r.heal("torn tail and bit flip", t)
     res = r.finish()
@@ -360,7 +388,10 @@ def test_disk_fault(run, where, kind):
              interval_s=0.05, ctx=r.ctx)
     rc = b.proc.wait(timeout=5)
     assert rc == 74, f"exit status {rc}"
-    assert b.events("storage_failed", since_start=True), b.ctx()
+    failed = b.events("storage_failed", since_start=True)
+    assert failed, b.ctx()
+    assert failed[0].get("topic") == r.topic and int(failed[0].get("partition")) == p \
+        and failed[0].get("op") and failed[0].get("error"), failed[0]
     leader_of(r, p, not_in=(victim,))
     r.wait_acks(30)
     r.heal(f"{kind} on {where} {victim}", t)
@@ -380,7 +411,7 @@ def test_unclean_election(run, unclean):
     lag, other = [i for i in replicas_of(r, p) if i != lid]
     t = time.monotonic()
     r.proxy.block(str(lid), str(lag))  # the laggard gets nothing more
-    r.note(f"block {lid}->{lag}")
+    r.fault(f"block {lid}->{lag}")
     r.c.wait_isr(r.topic, p, [lid, other])
     r.wait_acks(60)
     r.kill9(other)
@@ -390,6 +421,10 @@ def test_unclean_election(run, unclean):
         got = leader_of(r, p)
         assert got == lag
     else:
+        # The controller has seen both go (offline), then nothing changes
+        # for a while: the partition waits for an in-sync replica.
+        wait_for(lambda: r.leader(p, via=lag) == -1, 30, f"{p} offline", interval_s=0.05,
+                 ctx=r.ctx)
         deadline = time.monotonic() + 3 * r.session_s
         while time.monotonic() < deadline:
             assert r.leader(p, via=lag) in (-1, lid, other), \
@@ -399,7 +434,8 @@ def test_unclean_election(run, unclean):
     res = r.finish()
     assert_clean(res)
     if unclean:
-        assert res.report["discarded_reported"] > 0, "no loss was reported"
+        assert res.report["discarded_and_reported"]["acks_all"] > 0, \
+            "no acknowledged acks=all write the laggard lacked was reported"
 
 
 def test_last_replica_standing_kip966(run):

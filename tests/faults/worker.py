@@ -88,6 +88,8 @@ def produce(boot, topic, nparts, acks, name, out, stop_file, rate=200.0, retries
                 break
             except BufferError:
                 p.poll(0.05)
+        else:  # never handed to the client library: certainly not written
+            rec(type="fail", id=mid, error="LOCAL_QUEUE_FULL", definite=True)
         i += 1
         p.poll(0)
     left = p.flush(FLUSH_TIMEOUT_S)
