@@ -589,9 +589,15 @@ void fetcher_unfollow(struct partition *p)
 	p->pt_fetcher = NULL;
 	p->pt_fetch_next = NULL;
 	p->pt_fetch_state = PFS_NONE;
-	if (p->pt_fetch_waiting)
+	bool was_waiting = p->pt_fetch_waiting;
+	if (was_waiting)
 		partition_cancel_wait(p, &p->pt_fetch_wait);
 	p->pt_fetch_waiting = false;
+	/* The fetcher held its next fetch for this partition to make what it
+	 * copied durable: that kick will not come now. Found by the fault
+	 * harness: the other partitions from that leader stopped for good. */
+	if (was_waiting && f->f_parts)
+		fetcher_kick(f);
 }
 
 void fetcher_progress(struct partition *p)
