@@ -40,9 +40,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 pytest.register_assert_rewrite("replogd")
 from replogd import (BUILD, REPLOG, Closed, Garbled,  # noqa: E402
-                     describe_replicas, needs_broker, wait_for)
+                     needs_broker, wait_for)
 from test_replication import check_acked as replication_check_acked  # noqa: E402
-from test_replication import RawLoad  # noqa: E402
+from test_replication import RawLoad, replicas_converged  # noqa: E402
 from test_replication import read_log as replication_read_log  # noqa: E402
 
 pytest_plugins = ["replogd"]
@@ -120,28 +120,6 @@ def storage_failed(b, topic, p):
     assert (e.get("topic"), e.get("partition")) == (topic, str(p)), e
     assert e.get("exit_status") == str(EXIT_STORAGE), e
     return e
-
-
-def value_of(prefix, i):
-    return b"%s-%07d-" % (prefix, i) + b"v" * 40
-
-
-def replicas_converged(c, topic, p, members):
-    """Every member's log end equals the leader's and the leader's HW is its
-    log end: returns that end, else None."""
-    ends = {}
-    for i in members:
-        d = describe_replicas(c[i], topic, p)
-        if d is None:
-            return None
-        ends[i] = (d["role"], d["log_end_offset"], d["high_watermark"])
-    leaders = [e for e in ends.values() if e[0] == "leader"]
-    if len(leaders) != 1:
-        return None
-    end = leaders[0][1]
-    if leaders[0][2] != end or any(e[1] != end for e in ends.values()):
-        return None
-    return end
 
 
 def read_log(b, topic, p):
