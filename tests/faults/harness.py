@@ -369,7 +369,8 @@ class Run:
             wait_for(self.converged, CONVERGE_BOUND_S + 15, "convergence", interval_s=0.1)
             conv = time.monotonic()
         except AssertionError:
-            pass
+            # What stayed apart, for the report (the run goes on).
+            self.note(f"not converged after {fault_name}:\n{self.views_text()}")
         self.recoveries.append({"fault": fault_name, "started_at": t_fault,
                                 "healed_at": healed, "converged_at": conv})
         self.note(f"converged after {fault_name}: "
