@@ -347,10 +347,10 @@ static void fetcher_durable(struct pwait *w, int err)
 	struct partition *p = w->pw_ctx;
 	p->pt_fetch_waiting = false;
 	if (err) {
-		/* The flush failed: the log is fenced (replica_on_progress stops
-		 * following); never fetch past what is not durable. */
+		/* The wait was cut short (the log failed, or the partition is
+		 * moving to another leader): never fetch past what is not
+		 * durable here. The fetcher's other partitions go on. */
 		p->pt_fetch_state = PFS_FAILED;
-		return;
 	}
 	if (p->pt_fetcher)
 		fetcher_kick(p->pt_fetcher);
@@ -589,14 +589,14 @@ void fetcher_unfollow(struct partition *p)
 	p->pt_fetcher = NULL;
 	p->pt_fetch_next = NULL;
 	p->pt_fetch_state = PFS_NONE;
-	bool was_waiting = p->pt_fetch_waiting;
-	if (was_waiting)
+	if (p->pt_fetch_waiting)
 		partition_cancel_wait(p, &p->pt_fetch_wait);
 	p->pt_fetch_waiting = false;
-	/* The fetcher held its next fetch for this partition to make what it
-	 * copied durable: that kick will not come now. Found by the fault
-	 * harness: the other partitions from that leader stopped for good. */
-	if (was_waiting && f->f_parts)
+	/* The fetcher may have held its next fetch for this partition (to
+	 * make what it copied durable): that kick will not come now. Found by
+	 * the fault harness: the other partitions from that leader stopped
+	 * for good. A kick too many is harmless. */
+	if (f->f_parts)
 		fetcher_kick(f);
 }
 

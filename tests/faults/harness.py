@@ -584,6 +584,14 @@ def inject_one(r, kind):
         r.fault(f"delay {a}<->{b} {ms} ms")
     elif kind in ("enospc", "eio-fsync"):
         r.disk_fault(lid, kind, f"/{r.topic}-{p}/")
+        # It stops by itself (exit 74) at its next write or fsync there;
+        # a heal before it has exited would find it running and leave it.
+        b = r.c[lid]
+        try:
+            wait_for(lambda: not b.running(), 30, f"broker {lid} stopping on {kind}",
+                     interval_s=0.05)
+        except AssertionError:
+            r.note(f"broker {lid} did not stop on {kind}")
     return f"{kind} on {lid}"
 
 
