@@ -39,6 +39,8 @@ def main():
 
     if not harness.faults_available():
         sys.exit(f"no {harness.FAULTY}: build first (meson compile -C {a.build})")
+    if a.keep:
+        Path(a.keep).mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + a.minutes * 60
     rows, failed, seed = [], 0, a.seed
     t0 = time.monotonic()
