@@ -129,7 +129,8 @@ __attribute__((format(printf, 3, 4))) static void errf(char *err, size_t cap, co
 /* The test-only fault hook (log/io.h), asked as the I/O engines ask it, so
  * a fault test can fail the metadata log's writes and fdatasyncs too (its
  * directory fsyncs and ftruncates are not offered). 0 or the injected
- * -errno. One pointer test when no hook is installed. */
+ * -errno; a hold (IO_FAULT_HOLD) is not modelled here, the op runs. One
+ * pointer test when no hook is installed. */
 static int rlg_fault(int code, int fd, const void *buf, size_t len, uint64_t off)
 {
 	if (!io_fault_hook)

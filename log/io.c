@@ -8,13 +8,15 @@
  * io_uring, where a completion can never arrive inside submit().
  *
  * A data op that io_fault_hook fails is not executed: its injected result
- * is parked and delivered like any other.
+ * is parked and delivered like any other. One it holds waits inside
+ * submit() until the hook lets it go (io.h).
  */
 #include "io.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rlassert.h"
@@ -24,6 +26,13 @@ io_fault_fn io_fault_hook; /* NULL unless a test binary installs one (io.h) */
 static bool io_is_data_op(int code)
 {
 	return code == IO_OP_WRITEV || code == IO_OP_FDATASYNC || code == IO_OP_FSYNC;
+}
+
+int io_fault_ask(const struct io_op *op)
+{
+	if (!io_fault_hook || op->op_code == IO_OP_READ)
+		return 0;
+	return io_fault_hook(op);
 }
 
 void io_note_result(struct io_engine *e, const struct io_op *op, int res)
@@ -141,9 +150,12 @@ static int io_sync_submit(struct io_engine *e, struct io_op *op)
 	if (!op->op_done || op->op_code < IO_OP_WRITEV || op->op_code > IO_OP_FSYNC)
 		return -EINVAL;
 	op->op_done_bytes = 0;
-	int fault = 0;
-	if (io_fault_hook && op->op_code != IO_OP_READ)
-		fault = io_fault_hook(op);
+	int fault = io_fault_ask(op);
+	while (fault == IO_FAULT_HOLD) {
+		struct timespec ts = {0, IO_FAULT_HOLD_POLL_MS * 1000000L};
+		nanosleep(&ts, NULL);
+		fault = io_fault_ask(op);
+	}
 	op->op_res = fault < 0 ? fault : io_op_execute_sync(op);
 	op->op_next = NULL;
 	if (se->se_tail)

@@ -31,6 +31,13 @@
  * pays one pointer test per submit. (broker/raftlog.c also offers the
  * metadata log's plain writes and fdatasyncs to it; other plain syscalls —
  * checkpoint files, discarded/, compaction, recovery — are not hooked.)
+ * The hook may also answer IO_FAULT_HOLD: the op is parked, not performed,
+ * and offered to the hook again, until it answers otherwise — a disk that
+ * stalls. The io_uring engine re-asks on every run() pass and, while an op
+ * is held, never waits in the kernel longer than IO_FAULT_HOLD_POLL_MS
+ * (run() may then return having delivered fewer than min_complete); the
+ * synchronous engine has no later pass, so a held op waits inside
+ * io_submit(), re-asking every IO_FAULT_HOLD_POLL_MS.
  *
  * Threading: an engine and its ops belong to one thread.
  */
@@ -94,10 +101,17 @@ struct io_engine {
 };
 
 /* The fault hook (see the top of this file). Returns 0 to let the op run,
- * or a negative errno to fail it without running it. Called on the
- * engine's thread with the op as submitted; must not submit or run. */
+ * a negative errno to fail it without running it, or IO_FAULT_HOLD to park
+ * it and be asked again later. Called on the engine's thread with the op
+ * as submitted; must not submit or run. */
+#define IO_FAULT_HOLD	      1
+#define IO_FAULT_HOLD_POLL_MS 10
 typedef int (*io_fault_fn)(const struct io_op *op);
 extern io_fault_fn io_fault_hook;
+
+/* For engines: the hook's answer for op (0 when no hook is installed or
+ * op is a read): 0, a negative errno, or IO_FAULT_HOLD. */
+int io_fault_ask(const struct io_op *op);
 
 /* For engines: remember the first failed data op (no-op for reads, other
  * ops and successes). */

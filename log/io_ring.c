@@ -10,7 +10,10 @@
  * An op that io_fault_hook fails (io.h) never becomes an SQE: it waits on
  * a small FIFO of its own, with its result in op_res, and run() delivers
  * it before it would wait in the kernel — so never from submit(), and a
- * run never sleeps while an injected failure is ready.
+ * run never sleeps while an injected failure is ready. An op the hook
+ * holds waits on another FIFO and is offered to the hook again at every
+ * run() pass; while one is held, no wait in the kernel outlasts
+ * IO_FAULT_HOLD_POLL_MS.
  */
 #include "io_ring.h"
 
@@ -20,13 +23,40 @@
 
 #include "rlassert.h"
 
+/* An intrusive FIFO of ops, linked through op_next. */
+struct io_fifo {
+	struct io_op *if_head;
+	struct io_op *if_tail;
+};
+
+static void io_fifo_push(struct io_fifo *q, struct io_op *op)
+{
+	op->op_next = NULL;
+	if (q->if_tail)
+		q->if_tail->op_next = op;
+	else
+		q->if_head = op;
+	q->if_tail = op;
+}
+
+static struct io_op *io_fifo_pop(struct io_fifo *q)
+{
+	struct io_op *op = q->if_head;
+	if (op) {
+		q->if_head = op->op_next;
+		if (!q->if_head)
+			q->if_tail = NULL;
+		op->op_next = NULL;
+	}
+	return op;
+}
+
 struct io_ring {
 	struct io_engine ir_base;
 	struct io_uring ir_uring;
-	struct io_op *ir_backlog_head; /* ops waiting for an SQE, FIFO */
-	struct io_op *ir_backlog_tail;
-	struct io_op *ir_faults_head; /* failed by io_fault_hook, FIFO (tests only) */
-	struct io_op *ir_faults_tail;
+	struct io_fifo ir_backlog; /* ops waiting for an SQE */
+	struct io_fifo ir_faults;  /* failed by io_fault_hook (tests only) */
+	struct io_fifo ir_held;	   /* held by io_fault_hook (tests only) */
 	void (*ir_on_wake)(void *ctx);
 	void *ir_on_wake_ctx;
 };
@@ -75,23 +105,13 @@ struct io_uring_sqe *io_ring_get_sqe(struct io_ring *r)
 	return sqe;
 }
 
-static void io_ring_backlog_push(struct io_ring *r, struct io_op *op)
-{
-	op->op_next = NULL;
-	if (r->ir_backlog_tail)
-		r->ir_backlog_tail->op_next = op;
-	else
-		r->ir_backlog_head = op;
-	r->ir_backlog_tail = op;
-}
-
 /* Prep an SQE for op now, or park it if the queue is full and the backlog
  * is not empty (keeping FIFO order). */
 static void io_ring_enqueue(struct io_ring *r, struct io_op *op)
 {
-	struct io_uring_sqe *sqe = r->ir_backlog_head ? NULL : io_ring_get_sqe(r);
+	struct io_uring_sqe *sqe = r->ir_backlog.if_head ? NULL : io_ring_get_sqe(r);
 	if (!sqe) {
-		io_ring_backlog_push(r, op);
+		io_fifo_push(&r->ir_backlog, op);
 		return;
 	}
 	io_ring_prep(sqe, op);
@@ -99,15 +119,25 @@ static void io_ring_enqueue(struct io_ring *r, struct io_op *op)
 
 static void io_ring_flush_backlog(struct io_ring *r)
 {
-	while (r->ir_backlog_head) {
+	while (r->ir_backlog.if_head) {
 		struct io_uring_sqe *sqe = io_ring_get_sqe(r);
 		if (!sqe)
 			return;
-		struct io_op *op = r->ir_backlog_head;
-		r->ir_backlog_head = op->op_next;
-		if (!r->ir_backlog_head)
-			r->ir_backlog_tail = NULL;
-		io_ring_prep(sqe, op);
+		io_ring_prep(sqe, io_fifo_pop(&r->ir_backlog));
+	}
+}
+
+/* Send op where the fault hook's answer says: the kernel, the injected
+ * failures, or the held ops. */
+static void io_ring_route(struct io_ring *r, struct io_op *op, int fault)
+{
+	if (fault == IO_FAULT_HOLD) {
+		io_fifo_push(&r->ir_held, op);
+	} else if (fault < 0) {
+		op->op_res = fault;
+		io_fifo_push(&r->ir_faults, op);
+	} else {
+		io_ring_enqueue(r, op);
 	}
 }
 
@@ -118,35 +148,28 @@ static int io_ring_submit_op(struct io_engine *e, struct io_op *op)
 		return -EINVAL;
 	op->op_done_bytes = 0;
 	e->ie_inflight++;
-	if (io_fault_hook && op->op_code != IO_OP_READ) {
-		int fault = io_fault_hook(op);
-		if (fault < 0) {
-			op->op_res = fault;
-			op->op_next = NULL;
-			if (r->ir_faults_tail)
-				r->ir_faults_tail->op_next = op;
-			else
-				r->ir_faults_head = op;
-			r->ir_faults_tail = op;
-			return 0;
-		}
-	}
-	io_ring_enqueue(r, op);
+	io_ring_route(r, op, io_fault_ask(op));
 	return 0;
+}
+
+/* Offer every held op to the hook again, in order. */
+static void io_ring_recheck_held(struct io_ring *r)
+{
+	struct io_fifo held = r->ir_held;
+	r->ir_held = (struct io_fifo){0};
+	struct io_op *op;
+	while ((op = io_fifo_pop(&held)))
+		io_ring_route(r, op, io_fault_ask(op));
 }
 
 /* Deliver the injected failures queued before this call (callbacks that
  * submit more get theirs on the next pass, as with CQEs). */
 static int io_ring_deliver_faults(struct io_ring *r)
 {
-	struct io_op *last = r->ir_faults_tail;
+	struct io_op *last = r->ir_faults.if_tail;
 	int delivered = 0;
-	while (r->ir_faults_head) {
-		struct io_op *op = r->ir_faults_head;
-		r->ir_faults_head = op->op_next;
-		if (!r->ir_faults_head)
-			r->ir_faults_tail = NULL;
-		op->op_next = NULL;
+	struct io_op *op;
+	while ((op = io_fifo_pop(&r->ir_faults))) {
 		r->ir_base.ie_inflight--;
 		io_note_result(&r->ir_base, op, op->op_res);
 		op->op_cqe_flags = 0;
@@ -207,11 +230,16 @@ int io_ring_run_timeout(struct io_ring *r, unsigned min_complete, int timeout_ms
 {
 	int delivered = 0;
 	for (;;) {
+		if (r->ir_held.if_head)
+			io_ring_recheck_held(r);
 		io_ring_flush_backlog(r);
-		if (r->ir_faults_head)
+		if (r->ir_faults.if_head)
 			delivered += io_ring_deliver_faults(r);
 		int want = (unsigned)delivered < min_complete && r->ir_base.ie_inflight > 0 &&
-			   !r->ir_faults_head;
+			   !r->ir_faults.if_head;
+		if (want && r->ir_held.if_head &&
+		    (timeout_ms < 0 || timeout_ms > IO_FAULT_HOLD_POLL_MS))
+			timeout_ms = IO_FAULT_HOLD_POLL_MS; /* come back to ask again */
 		int rc;
 		if (want && timeout_ms >= 0) {
 			struct __kernel_timespec ts = {
@@ -232,7 +260,7 @@ int io_ring_run_timeout(struct io_ring *r, unsigned min_complete, int timeout_ms
 			return rc;
 		delivered += io_ring_reap(r);
 		int satisfied = (unsigned)delivered >= min_complete || r->ir_base.ie_inflight == 0;
-		if (satisfied && !r->ir_backlog_head)
+		if (satisfied && !r->ir_backlog.if_head)
 			return delivered;
 	}
 }

@@ -7,7 +7,8 @@
  * the environment, it installs io_fault_hook (log/io.h). From then on every
  * data op the broker's I/O engine submits (writev, fdatasync, fsync) is
  * checked against the rules in that file; a matching op is not performed
- * and completes with the rule's error, as a failing disk would answer.
+ * and completes with the rule's error, as a failing disk would answer,
+ * or is held until the rule is gone, as a stalled disk would do.
  *
  * The fault file, re-read at most every 20 ms (CLOCK_MONOTONIC), so a test
  * turns a fault on and off by rewriting it while the broker runs. Absent or
@@ -20,6 +21,9 @@
  *   enospc          writev                     -ENOSPC  (disk full)
  *   eio-write       writev                     -EIO
  *   eio-fsync       fdatasync and fsync        -EIO
+ *   hold-fsync      fdatasync and fsync        nothing yet: the op is held
+ *                                              (IO_FAULT_HOLD, log/io.h) and
+ *                                              runs once no rule holds it
  *
  *   PATH_SUBSTRING  only ops on descriptors whose path (readlink of
  *                   /proc/self/fd/N; a directory's path gets a trailing
@@ -57,7 +61,7 @@
 #define FAULT_MAX_RULES	 16
 #define FAULT_FILE_BYTES 4096
 
-enum fault_kind { FK_ENOSPC, FK_EIO_WRITE, FK_EIO_FSYNC };
+enum fault_kind { FK_ENOSPC, FK_EIO_WRITE, FK_EIO_FSYNC, FK_HOLD_FSYNC };
 
 struct fault_rule {
 	int fr_kind;	   /* enum fault_kind */
@@ -89,6 +93,8 @@ static int fault_parse_kind(const char *word)
 		return FK_EIO_WRITE;
 	if (strcmp(word, "eio-fsync") == 0)
 		return FK_EIO_FSYNC;
+	if (strcmp(word, "hold-fsync") == 0)
+		return FK_HOLD_FSYNC;
 	return -1;
 }
 
@@ -173,6 +179,9 @@ static bool fault_rule_matches_op(const struct fault_rule *r, int code, int *err
 	case FK_EIO_FSYNC:
 		*err = -EIO;
 		return code == IO_OP_FDATASYNC || code == IO_OP_FSYNC;
+	case FK_HOLD_FSYNC:
+		*err = IO_FAULT_HOLD;
+		return code == IO_OP_FDATASYNC || code == IO_OP_FSYNC;
 	default:
 		return false;
 	}
@@ -180,7 +189,7 @@ static bool fault_rule_matches_op(const struct fault_rule *r, int code, int *err
 
 static int fault_hook(const struct io_op *op)
 {
-	static const char *const kinds[] = {"enospc", "eio-write", "eio-fsync"};
+	static const char *const kinds[] = {"enospc", "eio-write", "eio-fsync", "hold-fsync"};
 	int res = 0;
 	pthread_mutex_lock(&fs.fs_lock);
 	fault_reload();

@@ -1,4 +1,9 @@
-/* Description: async file I/O: the sync engine delivers only from io_run in submission order, callbacks may submit, writev/read/fdatasync/fsync (files and directories), -EINVAL for bad ops, io_writev_progress on every kind of short write, io_run_until_zero, and the io_uring engine's same contract plus its backlog when ops outnumber ring entries; the test-only fault hook fails data ops through the normal completion path on both engines and nothing reaches the file. */
+/* Description: async file I/O: the sync engine delivers only from io_run in submission order,
+ * callbacks may submit, writev/read/fdatasync/fsync (files and directories), -EINVAL for bad ops,
+ * io_writev_progress on every kind of short write, io_run_until_zero, and the io_uring engine's
+ * same contract plus its backlog when ops outnumber ring entries; the test-only fault hook fails
+ * data ops through the normal completion path on both engines and nothing reaches the file, and
+ * holds an op (a stalled disk) without stalling the ops behind it or the run loop. */
 #include "testutil.h"
 
 #include <errno.h>
@@ -136,12 +141,12 @@ static int engine_open(struct engine_box *b, int kind, unsigned entries)
 	return 1;
 }
 
-#define ENGINE_OR_SKIP(box, kind, entries)                                     \
-	do {                                                                   \
-		if (!engine_open((box), (kind), (entries))) {                  \
-			skip();                                                \
-			return;                                                \
-		}                                                              \
+#define ENGINE_OR_SKIP(box, kind, entries)                                                         \
+	do {                                                                                       \
+		if (!engine_open((box), (kind), (entries))) {                                      \
+			skip();                                                                    \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
 /* ---- scenarios shared by both engines ----------------------------------- */
@@ -260,7 +265,8 @@ static void run_writev_read(int kind)
 
 	/* An empty iovec list, and one whose only iovecs are empty, write
 	 * nothing and succeed. */
-	struct iovec empty[2] = {{.iov_base = NULL, .iov_len = 0}, {.iov_base = NULL, .iov_len = 0}};
+	struct iovec empty[2] = {{.iov_base = NULL, .iov_len = 0},
+				 {.iov_base = NULL, .iov_len = 0}};
 	struct io_op z[2];
 	io_op_prep(&z[0], IO_OP_WRITEV, f.fd, 0, on_done, &tr);
 	z[0].op_iov = empty;
@@ -981,6 +987,107 @@ static void test_ring_run_timeout(void **state)
 	fx_close(&f);
 }
 
+/* A hook that holds the syncs on one descriptor (IO_FAULT_HOLD) while
+ * hold.on, counting how often it was asked about them. */
+static struct hold_state {
+	int fd;
+	bool on;
+	int asks;	   /* sync asks on fd */
+	int release_after; /* > 0: clear hold.on at this many asks */
+} hold;
+
+static int hold_syncs(const struct io_op *op)
+{
+	if (op->op_fd != hold.fd || op->op_code == IO_OP_WRITEV)
+		return 0;
+	hold.asks++;
+	if (hold.release_after > 0 && hold.asks >= hold.release_after)
+		hold.on = false;
+	return hold.on ? IO_FAULT_HOLD : 0;
+}
+
+/* A held fsync is neither performed nor delivered while the hook holds it;
+ * ops behind it go on; a blocking run with a long timeout comes back within
+ * the hold poll to ask again instead of sleeping out the timeout; once the
+ * hook lets go, the fsync runs and completes with success. */
+static void test_ring_fault_hold(void **state)
+{
+	(void)state;
+	struct engine_box b;
+	ENGINE_OR_SKIP(&b, ENG_RING, 8);
+	struct fixture f;
+	fx_open(&f, "io-hold-ring");
+	hold = (struct hold_state){.fd = f.fd, .on = true};
+	io_fault_hook = hold_syncs;
+	uint8_t data[16];
+	fill_pattern(data, sizeof(data), 3);
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	struct trace tr = {0};
+	struct io_op sync, write;
+	io_op_prep(&sync, IO_OP_FDATASYNC, f.fd, 0, on_done, &tr);
+	io_op_prep(&write, IO_OP_WRITEV, f.fd, 0, on_done, &tr);
+	write.op_iov = &iov;
+	write.op_iovcnt = 1;
+	assert_int_equal(io_submit(b.e, &sync), 0);
+	assert_int_equal(io_submit(b.e, &write), 0);
+	assert_int_equal(b.e->ie_inflight, 2);
+	/* The write, submitted after the held sync, completes. */
+	int n = 0;
+	for (int i = 0; i < 100 && n == 0; i++)
+		n = io_ring_run_timeout(b.ring, 1, 5000);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(tr.ops[0], &write);
+	assert_int_equal(tr.res[0], (int)sizeof(data));
+	/* Only the held sync is left: each blocking run returns empty-handed
+	 * long before its timeout, having asked the hook again. */
+	for (int i = 0; i < 3; i++) {
+		int asks = hold.asks;
+		int64_t t0 = now_ms();
+		assert_int_equal(io_ring_run_timeout(b.ring, 1, 60000), 0);
+		assert_true(now_ms() - t0 < 30000);
+		assert_true(hold.asks > asks);
+	}
+	assert_int_equal(tr.count, 1);
+	assert_int_equal(b.e->ie_inflight, 1);
+	assert_int_equal(b.e->ie_failed_code, 0);
+	/* Let go (on the next ask): io_run_until_zero delivers it. */
+	hold.release_after = hold.asks + 1;
+	tr.pending = 1;
+	assert_int_equal(io_run_until_zero(b.e, &tr.pending), 0);
+	assert_int_equal(tr.count, 2);
+	assert_ptr_equal(tr.ops[1], &sync);
+	assert_int_equal(tr.res[1], 0);
+	assert_int_equal(b.e->ie_inflight, 0);
+	assert_int_equal(b.e->ie_failed_code, 0);
+	io_fault_hook = NULL;
+	io_engine_destroy(b.e);
+	fx_close(&f);
+}
+
+/* The synchronous engine has no later pass: a held op waits inside
+ * submit, asking again, and runs once the hook lets go. */
+static void test_sync_fault_hold(void **state)
+{
+	(void)state;
+	struct engine_box b;
+	ENGINE_OR_SKIP(&b, ENG_SYNC, 8);
+	struct fixture f;
+	fx_open(&f, "io-hold-sync");
+	hold = (struct hold_state){.fd = f.fd, .on = true, .release_after = 4};
+	io_fault_hook = hold_syncs;
+	struct trace tr = {0};
+	struct io_op sync;
+	io_op_prep(&sync, IO_OP_FSYNC, f.fd, 0, on_done, &tr);
+	assert_int_equal(io_submit(b.e, &sync), 0);
+	assert_int_equal(hold.asks, 4);
+	assert_int_equal(tr.count, 0); /* still never inline */
+	assert_int_equal(io_run(b.e, 1), 1);
+	assert_int_equal(tr.res[0], 0);
+	io_fault_hook = NULL;
+	io_engine_destroy(b.e);
+	fx_close(&f);
+}
+
 /* The reactor's path: an SQE taken directly from the ring, user_data a
  * struct io_op, counted with io_ring_note_submitted, delivered by run. */
 static void test_ring_reactor_sqe(void **state)
@@ -1051,13 +1158,12 @@ static void test_ring_short_write_resubmit(void **state)
 		int injected;  /* what the first CQE says */
 		int delivered; /* what the callback gets */
 	} cases[] = {
-		{4, 20},        /* inside the first iovec */
-		{10, 20},       /* exactly at the boundary */
-		{13, 20},       /* inside the second */
-		{19, 20},       /* one byte short */
-		{-EAGAIN, 20},  /* retried whole */
-		{-EINTR, 20},
-		{0, -ENOSPC},   /* no progress, no error */
+		{4, 20},		     /* inside the first iovec */
+		{10, 20},		     /* exactly at the boundary */
+		{13, 20},		     /* inside the second */
+		{19, 20},		     /* one byte short */
+		{-EAGAIN, 20},		     /* retried whole */
+		{-EINTR, 20},  {0, -ENOSPC}, /* no progress, no error */
 		{-EIO, -EIO},
 	};
 	const uint8_t data[20] = "0123456789ABCDEFGHIJ";
@@ -1116,6 +1222,8 @@ int main(void)
 		cmocka_unit_test(test_ring_fault_hook),
 		cmocka_unit_test(test_ring_backlog),
 		cmocka_unit_test(test_ring_run_timeout),
+		cmocka_unit_test(test_ring_fault_hold),
+		cmocka_unit_test(test_sync_fault_hold),
 		cmocka_unit_test(test_ring_reactor_sqe),
 		cmocka_unit_test(test_ring_short_write_resubmit),
 	};
