@@ -1,13 +1,14 @@
 """Description: disk full and fsync errors on a leader, on a follower and on
 the metadata log crash-stop the broker (exit 74), lose no acknowledged
-write, and a restart with the disk fixed rejoins.
+write, and a restart with the disk fixed rejoins; a stalled fsync does not
+stall a follower's other partitions when a leader moves.
 
 Three real brokers (tests/cluster/replogd.py's `cluster`); broker 1 runs
 the single controller and is never faulted. The data brokers run
 replogd-faults, replogd with the test-only I/O fault hook (log/io.h,
 tests/faults/fault_hook.c): each reads its REPLOG_FAULT_FILE, and a line
 `KIND /topic-p/` there fails that partition's writes (enospc) or fsyncs
-(eio-fsync) from then on. Writes come from a raw Kafka client sending
+(eio-fsync), or holds its fsyncs (hold-fsync), from then on. Writes come from a raw Kafka client sending
 single-record requests, one at a time, each value once, to the leader
 broker 1 names, so every acknowledgement and every error is exact.
 
@@ -25,6 +26,11 @@ broker 1 names, so every acknowledgement and every error is exact.
   4. fdatasync EIO on a standby's metadata log (broker/raftlog.c offers its
      writes to the hook too): storage_failed log=metadata, exit 74, and a
      restart catches up and rejoins.
+  5. a held (stalled) fsync on a follower, while one of the partitions it
+     fetches from a leader moves to another leader: the follower's other
+     partitions from that leader go on and it rejoins their ISR with the
+     flush still held (regression for a stall the soak found); lifted, the
+     flush completes and the follower rejoins the moved partition too.
 
 Every wait polls with a deadline; every loop is bounded.
 """
@@ -85,12 +91,14 @@ def start_cluster(cluster, tmp_path):
                    env=lambda i: {"REPLOG_FAULT_FILE": str(fault_file(tmp_path, i))})
 
 
-def place(c, topic, replicas):
-    """Create `topic` with 3 partitions, RF 3, min ISR 2 (the controller
-    assigns them round-robin, so each rotation of the brokers is one
-    partition's replica list) and return the partition whose replica list
-    is exactly `replicas` (its first, the preferred leader, leads)."""
-    c.create_topic(topic, 3, 3, 2)
+def place(c, topic, replicas, create=True):
+    """Create `topic` (unless create is false) with 3 partitions, RF 3, min
+    ISR 2 (the controller assigns them round-robin, so each rotation of the
+    brokers is one partition's replica list) and return the partition whose
+    replica list is exactly `replicas` (its first, the preferred leader,
+    leads)."""
+    if create:
+        c.create_topic(topic, 3, 3, 2)
     found = {p: c.partition(topic, p)["replica_nodes"] for p in range(3)}
     for p, nodes in found.items():
         if list(nodes) == list(replicas):
@@ -344,3 +352,61 @@ def test_fsync_eio_on_metadata_log_crash_stops_and_rejoins(cluster, tmp_path):
     c[3].start()
     c.wait_isr(topic, 0, {1, 2, 3}, timeout_s=30)
     assert c.partition(topic, 0, via=c[3]) is not None
+
+
+# ---- 5. a stalled fsync while the partition's leader moves ------------------------------------
+
+def test_leader_moving_off_a_stalled_flush_does_not_stall_the_other_partitions(cluster,
+                                                                               tmp_path):
+    """Regression (found by the soak, seeds 701 and 3001): a follower holds
+    its next fetch from a leader while one partition makes what it copied
+    durable. If that partition's leadership moves meanwhile, the flush's
+    kick never reaches the old fetcher, and every other partition it
+    fetches from that leader stopped for good. Here the flush is held
+    (hold-fsync) so the move surely lands inside the wait."""
+    c = start_cluster(cluster, tmp_path)
+    topic = "stall"
+    moving = place(c, topic, [3, 1, 2])  # broker 2 follows it
+    staying = place(c, topic, [1, 2, 3], create=False)  # broker 2 follows it from 1
+    # Broker 3 stops cleanly: `moving` goes to broker 1, so broker 2 now
+    # fetches both partitions from broker 1, in one fetcher.
+    c[3].stop()
+    c.wait_leader(topic, moving, not_in=(3,), timeout_s=20)
+    assert c.leader(topic, moving) == 1, c.partition(topic, moving)
+    prod_m = Producer(c, topic, moving, b"mov", acks=1, limit_s=120)
+    prod_s = Producer(c, topic, staying, b"stay", acks=1, limit_s=120)
+    prod_m.start()
+    prod_s.start()
+    try:
+        prod_s.wait_acks(20, ctx=c.ctx)
+        set_fault(tmp_path, 2, f"hold-fsync /{topic}-{moving}/\n")
+        held = wait_for(lambda: [e for e in c[2].events("fault_injected", since_start=True)
+                                 if e.get("kind") == "hold-fsync"], 20,
+                        "broker 2 holding a flush of the moving partition", ctx=c[2].ctx)
+        assert f"/{topic}-{moving}/" in held[0].get("file", ""), held
+        # Broker 3 comes back, catches up, and as the preferred replica
+        # takes `moving` back from broker 1 while broker 2's flush of it
+        # is still held.
+        c[3].start()
+        wait_for(lambda: c.leader(topic, moving) == 3, 45,
+                 "the preferred leader 3 to take the moving partition back", ctx=c.ctx)
+        t_moved = time.monotonic()
+        # The fetcher broker 2 keeps on broker 1 goes on with `staying`:
+        # broker 2 catches up and rejoins its ISR with the flush still held.
+        prod_s.wait_acks(20, after=t_moved, ctx=c.ctx)
+        c.wait_isr(topic, staying, {1, 2, 3}, timeout_s=20)
+        assert c[2].events("fault_rules", since_start=True)[-1].get("rules") == "1", \
+            "the hold was lifted before the check" + c[2].ctx()
+        # Lifted, the held flush completes and broker 2 follows broker 3.
+        set_fault(tmp_path, 2, "")
+        c.wait_isr(topic, moving, {1, 2, 3}, timeout_s=30)
+    finally:
+        acked_s = prod_s.finish()
+        prod_m.finish()
+    end = wait_for(lambda: replicas_converged(c, topic, staying, (1, 2, 3)), 30,
+                   "the three replicas of the staying partition at one log end", ctx=c.ctx)
+    final = read_log(c[1], topic, staying)
+    assert len(final) == end
+    check_acked(final, acked_s, "acks=1 (no leader change)")
+    wait_for(lambda: replicas_converged(c, topic, moving, (1, 2, 3)), 30,
+             "the three replicas of the moving partition at one log end", ctx=c.ctx)
