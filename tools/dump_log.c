@@ -700,7 +700,7 @@ void dump_log_dump_log(struct dump_log *dl, const char *path, int64_t base, bool
 		       struct dump_log_log_summary *sum)
 {
 	*sum = (struct dump_log_log_summary){.ls_prefix_next = -1};
-	uint64_t size;
+	uint64_t size = 0; /* gcc -O3 cannot see dump_log_open_ro set it */
 	int fd = dump_log_open_ro(path, &size);
 	if (fd < 0) {
 		dump_log_unreadable(dl, "open", path, fd);
