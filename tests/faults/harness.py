@@ -536,7 +536,7 @@ def env_seeds(default):
 
 FAULT_KINDS = ["kill9-leader", "kill9-any", "clean-bounce", "pause-leader", "pause-follower",
                "isolate-leader", "isolate-any", "one-way-leader", "isolate-controller",
-               "slow-follower", "delay-links", "enospc", "eio-fsync"]
+               "slow-follower", "delay-links", "enospc", "eio-fsync", "stall-disk"]
 
 
 def _pick(seq, x):
@@ -596,6 +596,11 @@ def inject_one(r, kind):
         r.proxy.delay(a, b, ms, jitter_ms=ms // 2)
         r.proxy.delay(b, a, ms, jitter_ms=ms // 2)
         r.fault(f"delay {a}<->{b} {ms} ms")
+    elif kind == "stall-disk":
+        # One broker's fsyncs of one partition hang until the heal (a
+        # disk that stalls); the broker keeps running.
+        lid = _pick(live, x)
+        r.disk_fault(lid, "hold-fsync", f"/{r.topic}-{p}/")
     elif kind in ("enospc", "eio-fsync"):
         r.disk_fault(lid, kind, f"/{r.topic}-{p}/")
         # It stops by itself (exit 74) at its next write or fsync there;

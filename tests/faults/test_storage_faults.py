@@ -8,9 +8,10 @@ the single controller and is never faulted. The data brokers run
 replogd-faults, replogd with the test-only I/O fault hook (log/io.h,
 tests/faults/fault_hook.c): each reads its REPLOG_FAULT_FILE, and a line
 `KIND /topic-p/` there fails that partition's writes (enospc) or fsyncs
-(eio-fsync), or holds its fsyncs (hold-fsync), from then on. Writes come from a raw Kafka client sending
-single-record requests, one at a time, each value once, to the leader
-broker 1 names, so every acknowledgement and every error is exact.
+(eio-fsync), or holds its fsyncs (hold-fsync), from then on. Writes come
+from a raw Kafka client sending single-record requests, one at a time,
+each value once, to the leader broker 1 names, so every acknowledgement and
+every error is exact.
 
   1. fsync EIO on the leader (RF 3, min ISR 2) under acks=all: the leader
      logs one storage_failed line and exits 74, the waiting request gets
