@@ -180,7 +180,8 @@ static inline void lt_copy_dir(const char *from, const char *to)
 
 static inline void lt_path(char *out, size_t cap, const char *dir, int64_t base, const char *sfx)
 {
-	snprintf(out, cap, "%s/%020lld%s", dir, (long long)base, sfx);
+	int n = snprintf(out, cap, "%s/%020lld%s", dir, (long long)base, sfx);
+	assert_true(n > 0 && (size_t)n < cap);
 }
 
 static inline int64_t lt_file_size(const char *path)

@@ -454,7 +454,7 @@ static void test_compact_crash_every_step(void **state)
 		assert_int_equal(count_leftovers(f.dir), 0);
 		assert_int_equal(plog_end_offset(f.log), end);
 		for (uint32_t j = 0; j < nrw; j++) {
-			size_t got_len, old_len, new_len;
+			size_t got_len = 0, old_len = 0, new_len = 0;
 			uint8_t *got = read_or_null(f.dir, rw[j], ".log", &got_len);
 			uint8_t *old = read_or_null(pristine, rw[j], ".log", &old_len);
 			uint8_t *neu = read_or_null(pristine, rw[j], ".log.cleaned", &new_len);
