@@ -35,6 +35,45 @@ int io_fault_ask(const struct io_op *op)
 	return io_fault_hook(op);
 }
 
+void io_fifo_push(struct io_fifo *q, struct io_op *op)
+{
+	op->op_next = NULL;
+	if (q->if_tail)
+		q->if_tail->op_next = op;
+	else
+		q->if_head = op;
+	q->if_tail = op;
+}
+
+struct io_op *io_fifo_pop(struct io_fifo *q)
+{
+	struct io_op *op = q->if_head;
+	if (op) {
+		q->if_head = op->op_next;
+		if (!q->if_head)
+			q->if_tail = NULL;
+		op->op_next = NULL;
+	}
+	return op;
+}
+
+int io_deliver_parked(struct io_engine *e, struct io_fifo *q)
+{
+	struct io_op *last = q->if_tail;
+	int delivered = 0;
+	struct io_op *op;
+	while ((op = io_fifo_pop(q))) {
+		e->ie_inflight--;
+		delivered++;
+		io_note_result(e, op, op->op_res);
+		op->op_cqe_flags = 0;
+		op->op_done(op, op->op_res);
+		if (op == last)
+			break;
+	}
+	return delivered;
+}
+
 void io_note_result(struct io_engine *e, const struct io_op *op, int res)
 {
 	if (res >= 0 || e->ie_failed_code != 0 || !io_is_data_op(op->op_code))
@@ -140,8 +179,7 @@ int io_op_execute_sync(struct io_op *op)
 
 struct io_sync_engine {
 	struct io_engine se_base;
-	struct io_op *se_head; /* completed, waiting for delivery, FIFO */
-	struct io_op *se_tail;
+	struct io_fifo se_done; /* completed, waiting for delivery */
 };
 
 static int io_sync_submit(struct io_engine *e, struct io_op *op)
@@ -157,12 +195,7 @@ static int io_sync_submit(struct io_engine *e, struct io_op *op)
 		fault = io_fault_ask(op);
 	}
 	op->op_res = fault < 0 ? fault : io_op_execute_sync(op);
-	op->op_next = NULL;
-	if (se->se_tail)
-		se->se_tail->op_next = op;
-	else
-		se->se_head = op;
-	se->se_tail = op;
+	io_fifo_push(&se->se_done, op);
 	e->ie_inflight++;
 	return 0;
 }
@@ -170,27 +203,8 @@ static int io_sync_submit(struct io_engine *e, struct io_op *op)
 static int io_sync_run(struct io_engine *e, unsigned min_complete)
 {
 	struct io_sync_engine *se = (struct io_sync_engine *)e;
-	int delivered = 0;
 	(void)min_complete; /* every submitted op is already complete */
-	/* Deliver only what was queued before this call: callbacks that submit
-	 * more ops get them delivered on the next run, as with io_uring. */
-	struct io_op *last = se->se_tail;
-	while (se->se_head) {
-		struct io_op *op = se->se_head;
-		int is_last = op == last;
-		se->se_head = op->op_next;
-		if (!se->se_head)
-			se->se_tail = NULL;
-		op->op_next = NULL;
-		e->ie_inflight--;
-		delivered++;
-		if (op->op_res < 0)
-			io_note_result(e, op, op->op_res);
-		op->op_done(op, op->op_res);
-		if (is_last)
-			break;
-	}
-	return delivered;
+	return io_deliver_parked(e, &se->se_done);
 }
 
 static void io_sync_destroy(struct io_engine *e)

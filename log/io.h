@@ -113,6 +113,20 @@ extern io_fault_fn io_fault_hook;
  * op is a read): 0, a negative errno, or IO_FAULT_HOLD. */
 int io_fault_ask(const struct io_op *op);
 
+/* For engines: an intrusive FIFO of ops, linked through op_next. */
+struct io_fifo {
+	struct io_op *if_head;
+	struct io_op *if_tail;
+};
+void io_fifo_push(struct io_fifo *q, struct io_op *op);
+struct io_op *io_fifo_pop(struct io_fifo *q); /* NULL when empty */
+
+/* For engines: deliver the ops parked on q with their result in op_res,
+ * in order, but only those queued before this call (a callback that
+ * submits gets its op on the next pass, as with io_uring). Returns how
+ * many were delivered. */
+int io_deliver_parked(struct io_engine *e, struct io_fifo *q);
+
 /* For engines: remember the first failed data op (no-op for reads, other
  * ops and successes). */
 void io_note_result(struct io_engine *e, const struct io_op *op, int res);

@@ -23,34 +23,6 @@
 
 #include "rlassert.h"
 
-/* An intrusive FIFO of ops, linked through op_next. */
-struct io_fifo {
-	struct io_op *if_head;
-	struct io_op *if_tail;
-};
-
-static void io_fifo_push(struct io_fifo *q, struct io_op *op)
-{
-	op->op_next = NULL;
-	if (q->if_tail)
-		q->if_tail->op_next = op;
-	else
-		q->if_head = op;
-	q->if_tail = op;
-}
-
-static struct io_op *io_fifo_pop(struct io_fifo *q)
-{
-	struct io_op *op = q->if_head;
-	if (op) {
-		q->if_head = op->op_next;
-		if (!q->if_head)
-			q->if_tail = NULL;
-		op->op_next = NULL;
-	}
-	return op;
-}
-
 struct io_ring {
 	struct io_engine ir_base;
 	struct io_uring ir_uring;
@@ -162,25 +134,6 @@ static void io_ring_recheck_held(struct io_ring *r)
 		io_ring_route(r, op, io_fault_ask(op));
 }
 
-/* Deliver the injected failures queued before this call (callbacks that
- * submit more get theirs on the next pass, as with CQEs). */
-static int io_ring_deliver_faults(struct io_ring *r)
-{
-	struct io_op *last = r->ir_faults.if_tail;
-	int delivered = 0;
-	struct io_op *op;
-	while ((op = io_fifo_pop(&r->ir_faults))) {
-		r->ir_base.ie_inflight--;
-		io_note_result(&r->ir_base, op, op->op_res);
-		op->op_cqe_flags = 0;
-		delivered++;
-		op->op_done(op, op->op_res);
-		if (op == last)
-			break;
-	}
-	return delivered;
-}
-
 void io_ring_note_submitted(struct io_ring *r)
 {
 	r->ir_base.ie_inflight++;
@@ -234,7 +187,7 @@ int io_ring_run_timeout(struct io_ring *r, unsigned min_complete, int timeout_ms
 			io_ring_recheck_held(r);
 		io_ring_flush_backlog(r);
 		if (r->ir_faults.if_head)
-			delivered += io_ring_deliver_faults(r);
+			delivered += io_deliver_parked(&r->ir_base, &r->ir_faults);
 		int want = (unsigned)delivered < min_complete && r->ir_base.ie_inflight > 0 &&
 			   !r->ir_faults.if_head;
 		if (want && r->ir_held.if_head &&
