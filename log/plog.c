@@ -850,11 +850,9 @@ static int plog_truncate_prepare(struct plog *log, int64_t offset, struct plog_c
 		/* No batch to cut, but an epoch begun at the end and never
 		 * written in (a leadership that took no write) is no part of
 		 * the history this log now follows: a follower keeping it
-		 * would refuse the leader's older-epoch batches from here. */
-		const struct epoch_cache *ec = &log->lg_epochs;
-		if (ec->ec_count > 0 && ec->ec_entries[ec->ec_count - 1].ee_start_offset >= offset)
-			return epoch_cache_truncate_end(&log->lg_epochs, offset);
-		return 0;
+		 * would refuse the leader's older-epoch batches from here.
+		 * (A no-op when no epoch begins there.) */
+		return epoch_cache_truncate_end(&log->lg_epochs, offset);
 	}
 	int rc = plog_find_cut(log, offset, cut);
 	return rc < 0 ? rc : 1;
