@@ -23,12 +23,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", required=True,
                     help="meson build dir with tests/faults/replogd-faults")
-    ap.add_argument("--minutes", type=float, default=60.0)
-    ap.add_argument("--run-minutes", type=float, default=5.0)
-    ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--n", type=int, default=3, choices=[3, 5])
+    ap.add_argument("--minutes", type=float, default=60.0,
+                    help="how long the whole soak runs (default 60); the last run is cut short "
+                         "to fit, but never below 30 s")
+    ap.add_argument("--run-minutes", type=float, default=5.0,
+                    help="length of each run, a fresh cluster (default 5)")
+    ap.add_argument("--seed", type=int, default=1000,
+                    help="seed of the first run; each next run adds 1 (default 1000)")
+    ap.add_argument("--n", type=int, default=3, choices=[3, 5], help="brokers (default 3)")
     ap.add_argument("--out", help="write the summary (markdown) here")
-    ap.add_argument("--keep", help="keep each run's directory under here")
+    ap.add_argument("--keep", help="keep every run's directory under here, created if missing "
+                                   "(default: keep only failed runs', under the system temp dir)")
     a = ap.parse_args()
     # A SIGTERM ends the soak like ^C: the current run's brokers, proxy and
     # clients are stopped on the way out.
